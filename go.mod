@@ -1,0 +1,3 @@
+module github.com/comfyd/comfyd
+
+go 1.26.8
