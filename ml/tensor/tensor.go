@@ -16,9 +16,34 @@ import (
 	"strings"
 )
 
-// Tensor is a strided view of float32 storage.
+// DType is the storage type of a tensor's elements. Compute is always
+// float32; half-precision storage exists so that model weights can stay in
+// the checkpoint's format in memory and be widened on the fly (in GEMM
+// packing) or on demand (Float).
+type DType uint8
+
+const (
+	F32  DType = iota // elements in Data
+	F16               // IEEE half bits in Half
+	BF16              // bfloat16 bits in Half
+)
+
+func (d DType) String() string {
+	switch d {
+	case F16:
+		return "float16"
+	case BF16:
+		return "bfloat16"
+	}
+	return "float32"
+}
+
+// Tensor is a strided view of float32 storage, or of half-precision storage
+// when DType is F16 or BF16 (then Half holds the elements and Data is nil).
 type Tensor struct {
 	Data    []float32
+	Half    []uint16
+	DType   DType
 	Shape   []int
 	Strides []int
 	Offset  int
