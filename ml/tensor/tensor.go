@@ -243,7 +243,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if !t.IsContiguous() {
 		src = t.Clone()
 	}
-	return &Tensor{Data: src.Data, Shape: sh, Strides: contiguousStrides(sh), Offset: src.Offset}
+	return &Tensor{Data: src.Data, Half: src.Half, DType: src.DType, Shape: sh, Strides: contiguousStrides(sh), Offset: src.Offset}
 }
 
 // Slice returns a view of t restricted to [start, end) along dim.
@@ -268,7 +268,7 @@ func (t *Tensor) Select(dim, i int) *Tensor {
 	if i < 0 || i >= t.Shape[dim] {
 		panic(fmt.Sprintf("tensor: select %d out of range for dim %d of %v", i, dim, t.Shape))
 	}
-	v := &Tensor{Data: t.Data, Offset: t.Offset + i*t.Strides[dim]}
+	v := &Tensor{Data: t.Data, Half: t.Half, DType: t.DType, Offset: t.Offset + i*t.Strides[dim]}
 	v.Shape = append(append([]int(nil), t.Shape[:dim]...), t.Shape[dim+1:]...)
 	v.Strides = append(append([]int(nil), t.Strides[:dim]...), t.Strides[dim+1:]...)
 	return v
@@ -279,7 +279,7 @@ func (t *Tensor) Permute(perm ...int) *Tensor {
 	if len(perm) != len(t.Shape) {
 		panic(fmt.Sprintf("tensor: permutation %v for %d dims", perm, len(t.Shape)))
 	}
-	v := &Tensor{Data: t.Data, Offset: t.Offset, Shape: make([]int, len(perm)), Strides: make([]int, len(perm))}
+	v := &Tensor{Data: t.Data, Half: t.Half, DType: t.DType, Offset: t.Offset, Shape: make([]int, len(perm)), Strides: make([]int, len(perm))}
 	seen := make([]bool, len(perm))
 	for i, p := range perm {
 		if p < 0 || p >= len(perm) || seen[p] {
@@ -297,7 +297,7 @@ func (t *Tensor) Unsqueeze(dim int) *Tensor {
 	if dim < 0 {
 		dim += len(t.Shape) + 1
 	}
-	v := &Tensor{Data: t.Data, Offset: t.Offset}
+	v := &Tensor{Data: t.Data, Half: t.Half, DType: t.DType, Offset: t.Offset}
 	st := 1
 	if dim < len(t.Shape) {
 		st = t.Strides[dim] * t.Shape[dim]
@@ -308,7 +308,7 @@ func (t *Tensor) Unsqueeze(dim int) *Tensor {
 }
 
 func (t *Tensor) view() *Tensor {
-	return &Tensor{Data: t.Data, Offset: t.Offset, Shape: append([]int(nil), t.Shape...), Strides: append([]int(nil), t.Strides...)}
+	return &Tensor{Data: t.Data, Half: t.Half, DType: t.DType, Offset: t.Offset, Shape: append([]int(nil), t.Shape...), Strides: append([]int(nil), t.Strides...)}
 }
 
 // SameShape reports whether a and b have equal shapes.
