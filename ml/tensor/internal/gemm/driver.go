@@ -1,0 +1,235 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Blocking. kcMax bounds the depth of one packed block: an MR×kc A panel and
+// a kc×NR B panel stream through L1 while the other operand's block (mc×kc
+// or kc×nc, at most about half of a 1 MiB L2) stays in L2.
+var kcMax = 512
+
+// serialFlops is the problem size below which one goroutine does it all.
+const serialFlops = 1 << 21
+
+// Run computes C = alpha·A·B + beta·C where A (m×k) and B (k×n) are given as
+// packers: A's lines are the m rows, B's lines the n columns. It is the
+// driver behind F32, F16B, BF16B and convolution.
+func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	kn := active
+	nw := runtime.GOMAXPROCS(0)
+	if m*n*k < serialFlops {
+		nw = 1
+	}
+	kc := min(k, kcMax)
+	// Share (pack once, whole) the operand with fewer lines; workers split
+	// the other one's lines and pack their own blocks of it.
+	if n <= m {
+		bp := packWhole(b, n, k, kc, kn.nr, nw)
+		mc := splitLines(m, kn.mr, kn.mc, nw)
+		tasks := (m + mc - 1) / mc
+		parallel(tasks, nw, func(t int, ws *workspace) {
+			i0 := t * mc
+			mb := min(mc, m-i0)
+			ap := ws.buf(roundUp(mb, kn.mr) * kc)
+			for p0 := 0; p0 < k; p0 += kc {
+				kb := min(kc, k-p0)
+				a.Pack(ap, i0, mb, p0, kb, kn.mr)
+				bb := bp[roundUp(n, kn.nr)*p0:]
+				kn.macro(kb, ap, mb, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), false, ws)
+			}
+		})
+		putBuf(bp)
+		return
+	}
+	ap := packWhole(a, m, k, kc, kn.mr, nw)
+	nc := splitLines(n, kn.nr, kn.nc, nw)
+	tasks := (n + nc - 1) / nc
+	parallel(tasks, nw, func(t int, ws *workspace) {
+		j0 := t * nc
+		nb := min(nc, n-j0)
+		bp := ws.buf(roundUp(nb, kn.nr) * kc)
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			b.Pack(bp, j0, nb, p0, kb, kn.nr)
+			aa := ap[roundUp(m, kn.mr)*p0:]
+			kn.macro(kb, aa, m, bp, nb, c[j0:], ldc, alpha, betaAt(beta, p0), true, ws)
+		}
+	})
+	putBuf(ap)
+}
+
+func betaAt(beta float32, p0 int) float32 {
+	if p0 == 0 {
+		return beta
+	}
+	return 1
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// splitLines picks a block size (a multiple of w, at most about max) so that
+// the number of blocks is a multiple of the worker count, for balance.
+func splitLines(lines, w, max, nw int) int {
+	blocks := (lines + max - 1) / max
+	blocks = (blocks + nw - 1) / nw * nw
+	bs := roundUp((lines+blocks-1)/blocks, w)
+	return max2(bs, w)
+}
+
+func max2(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// packWhole packs all lines of an operand, block by block of depth kc: the
+// block at depth p0 starts at roundUp(lines, w)·p0.
+func packWhole(op Packer, lines, k, kc, w, nw int) []float32 {
+	lp := roundUp(lines, w)
+	buf := getBuf(lp * k)
+	const group = 8 // panels per task
+	groups := (lp/w + group - 1) / group
+	kblocks := (k + kc - 1) / kc
+	parallel(groups*kblocks, nw, func(t int, _ *workspace) {
+		p0 := t / groups * kc
+		kb := min(kc, k-p0)
+		l0 := t % groups * group * w
+		nl := min(group*w, lines-l0)
+		off := lp*p0 + l0*kb
+		op.Pack(buf[off:off+roundUp(nl, w)*kb], l0, nl, p0, kb, w)
+	})
+	return buf
+}
+
+// scaleC sets C = beta·C (C = 0 when beta is 0, without reading it).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// workspace is one worker's scratch: a packing buffer and an edge tile.
+type workspace struct {
+	pack []float32
+	tile []float32
+}
+
+func (ws *workspace) buf(n int) []float32 {
+	if cap(ws.pack) < n {
+		ws.pack = make([]float32, n)
+	}
+	return ws.pack[:n]
+}
+
+var wsPool = sync.Pool{New: func() any { return new(workspace) }}
+
+var bufPool sync.Pool // *[]float32
+
+func getBuf(n int) []float32 {
+	if p, ok := bufPool.Get().(*[]float32); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float32, n)
+}
+
+func putBuf(b []float32) { bufPool.Put(&b) }
+
+// parallel runs f(0..tasks-1) on at most nw goroutines (the caller's
+// included), handing out tasks in order from a shared counter.
+func parallel(tasks, nw int, f func(t int, ws *workspace)) {
+	nw = min(nw, tasks)
+	if nw <= 1 {
+		ws := wsPool.Get().(*workspace)
+		for t := 0; t < tasks; t++ {
+			f(t, ws)
+		}
+		wsPool.Put(ws)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	work := func() {
+		ws := wsPool.Get().(*workspace)
+		for {
+			t := int(next.Add(1) - 1)
+			if t >= tasks {
+				break
+			}
+			f(t, ws)
+		}
+		wsPool.Put(ws)
+	}
+	wg.Add(nw - 1)
+	for i := 0; i < nw-1; i++ {
+		go func() { defer wg.Done(); work() }()
+	}
+	work()
+	wg.Wait()
+}
+
+// macro multiplies a packed block of A (mrows lines) by a packed block of B
+// (ncols lines) of depth kc into c (already offset to the block's corner).
+// aOuter picks the loop order: A panels outer when A is the shared operand
+// (each A panel is reused across the worker's B block sitting in L2), B
+// panels outer otherwise.
+func (kn *kernel) macro(kc int, ap []float32, mrows int, bp []float32, ncols int, c []float32, ldc int, alpha, beta float32, aOuter bool, ws *workspace) {
+	mr, nr := kn.mr, kn.nr
+	tile := func(ir, jr int) {
+		apan := ap[ir*kc : (ir+mr)*kc]
+		bpan := bp[jr*kc : (jr+nr)*kc]
+		mi, nj := min(mr, mrows-ir), min(nr, ncols-jr)
+		if mi == mr && nj == nr {
+			kn.fn(kc, apan, bpan, c[ir*ldc+jr:], ldc, alpha, beta)
+			return
+		}
+		if len(ws.tile) < mr*nr {
+			ws.tile = make([]float32, mr*nr)
+		}
+		t := ws.tile
+		kn.fn(kc, apan, bpan, t, nr, 1, 0)
+		for i := 0; i < mi; i++ {
+			row := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nj]
+			tr := t[i*nr : i*nr+nj]
+			if beta == 0 {
+				for j, v := range tr {
+					row[j] = alpha * v
+				}
+			} else {
+				for j, v := range tr {
+					row[j] = alpha*v + beta*row[j]
+				}
+			}
+		}
+	}
+	if aOuter {
+		for ir := 0; ir < mrows; ir += mr {
+			for jr := 0; jr < ncols; jr += nr {
+				tile(ir, jr)
+			}
+		}
+		return
+	}
+	for jr := 0; jr < ncols; jr += nr {
+		for ir := 0; ir < mrows; ir += mr {
+			tile(ir, jr)
+		}
+	}
+}

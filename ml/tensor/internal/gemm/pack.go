@@ -1,0 +1,116 @@
+package gemm
+
+import "github.com/comfyd/comfyd/ml/tensor/internal/half"
+
+// Packer writes cache-friendly panels of one operand. An operand is seen as
+// lines (rows of op(A), or columns of op(B)) of a common depth k.
+//
+// Pack fills dst with panels of width w covering lines [l0, l0+nl) and
+// depths [p0, p0+kc): panel q holds lines l0+q·w … l0+q·w+w-1, and the entry
+// (line l0+q·w+r, depth p0+p) is dst[q·w·kc + p·w + r]. Lines past l0+nl in
+// the last panel are written as zeros. Pack must be safe to call from
+// several goroutines on disjoint dst.
+type Packer interface {
+	Pack(dst []float32, l0, nl, p0, kc, w int)
+}
+
+// MatrixF32 returns a Packer for a row-major float32 matrix with leading
+// dimension ld. If depthMajor, the entry (line l, depth p) is a[p·ld+l]
+// (A transposed, or B as stored k×n); otherwise it is a[l·ld+p].
+func MatrixF32(a []float32, ld int, depthMajor bool) Packer {
+	return f32Mat{a, ld, depthMajor}
+}
+
+// MatrixF16 is MatrixF32 for IEEE half storage.
+func MatrixF16(a []uint16, ld int, depthMajor bool) Packer {
+	return f16Mat{a, ld, depthMajor, false}
+}
+
+// MatrixBF16 is MatrixF32 for bfloat16 storage.
+func MatrixBF16(a []uint16, ld int, depthMajor bool) Packer {
+	return f16Mat{a, ld, depthMajor, true}
+}
+
+type f32Mat struct {
+	a          []float32
+	ld         int
+	depthMajor bool
+}
+
+func (m f32Mat) Pack(dst []float32, l0, nl, p0, kc, w int) {
+	for q := 0; q*w < nl; q++ {
+		cnt := min(w, nl-q*w)
+		pan := dst[q*w*kc : (q+1)*w*kc]
+		l := l0 + q*w
+		if m.depthMajor {
+			for p := 0; p < kc; p++ {
+				row := pan[p*w : p*w+w]
+				copy(row, m.a[(p0+p)*m.ld+l:][:cnt])
+				clear(row[cnt:])
+			}
+			continue
+		}
+		for r := 0; r < cnt; r++ {
+			src := m.a[(l+r)*m.ld+p0:][:kc]
+			for p, v := range src {
+				pan[p*w+r] = v
+			}
+		}
+		zeroLines(pan, cnt, w, kc)
+	}
+}
+
+// zeroLines clears lines [cnt, w) of a panel.
+func zeroLines(pan []float32, cnt, w, kc int) {
+	if cnt == w {
+		return
+	}
+	for p := 0; p < kc; p++ {
+		clear(pan[p*w+cnt : p*w+w])
+	}
+}
+
+type f16Mat struct {
+	a          []uint16
+	ld         int
+	depthMajor bool
+	bf16       bool
+}
+
+func (m f16Mat) Pack(dst []float32, l0, nl, p0, kc, w int) {
+	var tab *[1 << 16]float32
+	if !m.bf16 && !m.depthMajor {
+		tab = half.Table()
+	}
+	for q := 0; q*w < nl; q++ {
+		cnt := min(w, nl-q*w)
+		pan := dst[q*w*kc : (q+1)*w*kc]
+		l := l0 + q*w
+		if m.depthMajor {
+			for p := 0; p < kc; p++ {
+				row := pan[p*w : p*w+w]
+				src := m.a[(p0+p)*m.ld+l:][:cnt]
+				if m.bf16 {
+					half.BF16ToF32s(row, src)
+				} else {
+					half.F16ToF32s(row, src)
+				}
+				clear(row[cnt:])
+			}
+			continue
+		}
+		for r := 0; r < cnt; r++ {
+			src := m.a[(l+r)*m.ld+p0:][:kc]
+			if m.bf16 {
+				for p, h := range src {
+					pan[p*w+r] = half.BF16ToF32(h)
+				}
+			} else {
+				for p, h := range src {
+					pan[p*w+r] = tab[h]
+				}
+			}
+		}
+		zeroLines(pan, cnt, w, kc)
+	}
+}
