@@ -18,9 +18,8 @@ type kernel struct {
 
 var generic = &kernel{name: "generic", mr: 4, nr: 4, mc: 128, nc: 128, fn: kernGeneric}
 
-// kernels lists the usable kernels on this machine, best last; it is
-// extended by the architecture files' init.
-var kernels = []*kernel{generic}
+// kernels lists the usable kernels on this machine, best last.
+var kernels = append([]*kernel{generic}, archKernels()...)
 
 // active is the kernel Run uses.
 var active = generic

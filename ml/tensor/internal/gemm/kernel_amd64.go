@@ -1,0 +1,66 @@
+package gemm
+
+import "github.com/comfyd/comfyd/ml/tensor/internal/cpu"
+
+//go:generate go run gen.go
+
+// kern14x32avx512 is the AVX-512 micro-kernel: 28 zmm accumulators (14 rows
+// × 32 columns), per depth step two loads of the B panel and 14 broadcasts
+// from the A panel. Its reference is kernGeneric's loop with mr=14, nr=32.
+//
+//go:noescape
+func kern14x32avx512(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// kern6x16avx2 is the AVX2+FMA micro-kernel: 12 ymm accumulators (6 rows ×
+// 16 columns); reference kernGeneric's loop with mr=6, nr=16.
+//
+//go:noescape
+func kern6x16avx2(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// peakAVX512 and peakAVX2 run n iterations of independent FMAs (20 zmm,
+// resp. 12 ymm) to measure the machine's FMA throughput.
+//
+//go:noescape
+func peakAVX512(n int)
+
+//go:noescape
+func peakAVX2(n int)
+
+// asmKernel wraps an assembly kernel with the bounds checks the assembly
+// cannot do, so that a driver bug panics instead of corrupting memory.
+func asmKernel(f func(k int, a, b, c *float32, ldc int, alpha, beta float32), mr, nr int) func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	return func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+		if k <= 0 || len(a) < k*mr || len(b) < k*nr || len(c) < (mr-1)*ldc+nr || ldc < nr {
+			panic("gemm: micro-kernel operands out of range")
+		}
+		f(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	}
+}
+
+// archKernels returns the assembly kernels this CPU can run, best last.
+func archKernels() (ks []*kernel) {
+	if cpu.X86.AVX2 && cpu.X86.FMA {
+		ks = append(ks, &kernel{name: "avx2", mr: 6, nr: 16, mc: 120, nc: 256,
+			fn: asmKernel(kern6x16avx2, 6, 16)})
+	}
+	if cpu.X86.AVX512F {
+		ks = append(ks, &kernel{name: "avx512", mr: 14, nr: 32, mc: 252, nc: 256,
+			fn: asmKernel(kern14x32avx512, 14, 32)})
+	}
+	return ks
+}
+
+// PeakLoop runs the FMA peak loop of the best available vector unit for
+// iters iterations on the calling goroutine and returns the floating-point
+// operations it performed (0 without AVX2+FMA).
+func PeakLoop(iters int) (flops float64) {
+	switch {
+	case cpu.X86.AVX512F:
+		peakAVX512(iters)
+		return float64(iters) * 20 * 16 * 2
+	case cpu.X86.AVX2 && cpu.X86.FMA:
+		peakAVX2(iters)
+		return float64(iters) * 12 * 8 * 2
+	}
+	return 0
+}
