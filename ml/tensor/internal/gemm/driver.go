@@ -37,14 +37,22 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		bp := packWhole(b, n, k, kc, kn.nr, nw)
 		mc := splitLines(m, kn.mr, kn.mc, nw)
 		tasks := (m + mc - 1) / mc
+		// Row-major float32 A (activations) is read in place by a direct
+		// kernel where there is one: only a ragged last tile is packed.
+		am, direct := a.(f32Mat)
+		direct = direct && !am.depthMajor && kn.direct != nil
 		parallel(tasks, nw, func(t int, ws *workspace) {
 			i0 := t * mc
 			mb := min(mc, m-i0)
 			ap := ws.buf(roundUp(mb, kn.mr) * kc)
 			for p0 := 0; p0 < k; p0 += kc {
 				kb := min(kc, k-p0)
-				a.Pack(ap, i0, mb, p0, kb, kn.mr)
 				bb := bp[roundUp(n, kn.nr)*p0:]
+				if direct {
+					kn.macroDirect(kb, am.a[i0*am.ld+p0:], am.ld, mb, ap, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), ws)
+					continue
+				}
+				a.Pack(ap, i0, mb, p0, kb, kn.mr)
 				kn.macro(kb, ap, mb, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), false, ws)
 			}
 		})
@@ -230,6 +238,31 @@ func (kn *kernel) macro(kc int, ap []float32, mrows int, bp []float32, ncols int
 	for jr := 0; jr < ncols; jr += nr {
 		for ir := 0; ir < mrows; ir += mr {
 			tile(ir, jr)
+		}
+	}
+}
+
+// macroDirect is macro (B panels outer) with A read in place by kn.direct;
+// a ragged last row tile is packed into ap and goes through macro.
+func (kn *kernel) macroDirect(kc int, a []float32, lda, mrows int, ap, bp []float32, ncols int, c []float32, ldc int, alpha, beta float32, ws *workspace) {
+	mr, nr := kn.mr, kn.nr
+	full := mrows / mr * mr
+	if full < mrows {
+		f32Mat{a: a, ld: lda}.Pack(ap, full, mrows-full, 0, kc, mr)
+		kn.macro(kc, ap, mrows-full, bp, ncols, c[full*ldc:], ldc, alpha, beta, false, ws)
+	}
+	fullN := ncols / nr * nr
+	for jr := 0; jr < ncols; jr += nr {
+		bpan := bp[jr*kc : (jr+nr)*kc]
+		if jr == fullN { // ragged columns: through the packed path
+			if full > 0 {
+				f32Mat{a: a, ld: lda}.Pack(ap, 0, full, 0, kc, mr)
+				kn.macro(kc, ap, full, bp[jr*kc:], ncols-jr, c[jr:], ldc, alpha, beta, false, ws)
+			}
+			break
+		}
+		for ir := 0; ir < full; ir += mr {
+			kn.direct(kc, a[ir*lda:], lda, bpan, c[ir*ldc+jr:], ldc, alpha, beta)
 		}
 	}
 }

@@ -14,6 +14,9 @@ type kernel struct {
 	// fn computes the mr×nr tile c = alpha·Σ_p a[p·mr+i]·b[p·nr+j] + beta·c
 	// over p < k, with c's rows ldc apart; beta == 0 leaves c unread.
 	fn func(k int, a, b, c []float32, ldc int, alpha, beta float32)
+	// direct, if not nil, is fn reading a full mr-row tile of a row-major
+	// A in place (row i at a[i·lda:]) instead of a packed panel.
+	direct func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 }
 
 var generic = &kernel{name: "generic", mr: 4, nr: 4, mc: 128, nc: 128, fn: kernGeneric}

@@ -11,6 +11,13 @@ import "github.com/comfyd/comfyd/ml/tensor/internal/cpu"
 //go:noescape
 func kern14x32avx512(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
+// kern14x32avx512direct is kern14x32avx512 reading A unpacked: row i of the
+// tile at a[i·lda:], so row-major activations need no packing. Reference:
+// kernGeneric's loop with a[p*mr+i] read as a[i*lda+p].
+//
+//go:noescape
+func kern14x32avx512direct(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
 // kern6x16avx2 is the AVX2+FMA micro-kernel: 12 ymm accumulators (6 rows ×
 // 16 columns); reference kernGeneric's loop with mr=6, nr=16.
 //
@@ -45,7 +52,7 @@ func archKernels() (ks []*kernel) {
 	}
 	if cpu.X86.AVX512F {
 		ks = append(ks, &kernel{name: "avx512", mr: 14, nr: 32, mc: 252, nc: 256,
-			fn: asmKernel(kern14x32avx512, 14, 32)})
+			fn: asmKernel(kern14x32avx512, 14, 32), direct: directAVX512})
 	}
 	return ks
 }
@@ -63,4 +70,11 @@ func PeakLoop(iters int) (flops float64) {
 		return float64(iters) * 12 * 8 * 2
 	}
 	return 0
+}
+
+func directAVX512(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
+	if k <= 0 || lda < k || len(a) < 13*lda+k || len(b) < k*32 || len(c) < 13*ldc+32 || ldc < 32 {
+		panic("gemm: micro-kernel operands out of range")
+	}
+	kern14x32avx512direct(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
 }
