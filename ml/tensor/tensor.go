@@ -145,44 +145,108 @@ func (t *Tensor) index(idx []int) int {
 	return p
 }
 
-// At returns the element at a multi-index.
-func (t *Tensor) At(idx ...int) float32 { return t.Data[t.index(idx)] }
+// At returns the element at a multi-index (widened from half storage).
+func (t *Tensor) At(idx ...int) float32 {
+	if t.DType != F32 {
+		return halfAt(t.DType, t.Half[t.index(idx)])
+	}
+	return t.Data[t.index(idx)]
+}
 
-// Set stores v at a multi-index.
-func (t *Tensor) Set(v float32, idx ...int) { t.Data[t.index(idx)] = v }
+// Set stores v at a multi-index (rounded to nearest even in half storage).
+func (t *Tensor) Set(v float32, idx ...int) {
+	if t.DType != F32 {
+		t.Half[t.index(idx)] = halfOf(t.DType, v)
+		return
+	}
+	t.Data[t.index(idx)] = v
+}
+
+// storageLen is the length of the slice that holds t's elements.
+func (t *Tensor) storageLen() int {
+	if t.DType != F32 {
+		return len(t.Half)
+	}
+	return len(t.Data)
+}
 
 // Contiguous returns t itself if it is contiguous with offset 0 and exactly
 // sized storage, else a contiguous copy.
 func (t *Tensor) Contiguous() *Tensor {
-	if t.Offset == 0 && t.IsContiguous() && len(t.Data) == t.Len() {
+	if t.Offset == 0 && t.IsContiguous() && t.storageLen() == t.Len() {
 		return t
 	}
 	return t.Clone()
 }
 
-// Clone returns a contiguous copy of t.
+// Clone returns a contiguous copy of t with the same storage type.
 func (t *Tensor) Clone() *Tensor {
+	if t.DType != F32 {
+		out := &Tensor{Half: make([]uint16, t.Len()), DType: t.DType, Shape: append([]int(nil), t.Shape...), Strides: contiguousStrides(t.Shape)}
+		eachRun(t, func(pos, src, n, step int) {
+			if step == 1 {
+				copy(out.Half[pos:pos+n], t.Half[src:src+n])
+				return
+			}
+			for j := 0; j < n; j++ {
+				out.Half[pos+j] = t.Half[src+j*step]
+			}
+		})
+		return out
+	}
 	out := New(t.Shape...)
 	t.copyTo(out.Data)
 	return out
 }
 
-// Values returns t's elements in row-major order as a new slice.
+// Values returns t's elements in row-major order as a new float32 slice
+// (widened from half storage).
 func (t *Tensor) Values() []float32 {
 	out := make([]float32, t.Len())
 	t.copyTo(out)
 	return out
 }
 
-// copyTo writes t's elements in row-major order into dst.
+// copyTo writes t's elements in row-major order into dst, widening half
+// storage.
 func (t *Tensor) copyTo(dst []float32) {
+	if t.DType != F32 {
+		eachRun(t, func(pos, src, n, step int) {
+			if step == 1 {
+				WidenHalfs(dst[pos:pos+n], t.Half[src:src+n], t.DType)
+				return
+			}
+			for j := 0; j < n; j++ {
+				dst[pos+j] = halfAt(t.DType, t.Half[src+j*step])
+			}
+		})
+		return
+	}
+	eachRun(t, func(pos, src, n, step int) {
+		if step == 1 {
+			copy(dst[pos:pos+n], t.Data[src:src+n])
+			return
+		}
+		for j := 0; j < n; j++ {
+			dst[pos+j] = t.Data[src+j*step]
+		}
+	})
+}
+
+// eachRun calls f for the runs of t's elements in row-major order: n
+// elements that go to positions pos… of a contiguous copy, read from storage
+// at src, src+step, …; one run if t is contiguous, else one per innermost row.
+func eachRun(t *Tensor, f func(pos, src, n, step int)) {
+	if t.Len() == 0 {
+		return
+	}
 	if t.IsContiguous() {
-		copy(dst, t.Data[t.Offset:t.Offset+t.Len()])
+		f(0, t.Offset, t.Len(), 1)
 		return
 	}
 	n := len(t.Shape)
 	if n == 0 {
-		dst[0] = t.Data[t.Offset]
+		f(0, t.Offset, 1, 1)
 		return
 	}
 	idx := make([]int, n)
@@ -194,10 +258,8 @@ func (t *Tensor) copyTo(dst []float32) {
 		for i := 0; i < n-1; i++ {
 			base += idx[i] * t.Strides[i]
 		}
-		for j := 0; j < inner; j++ {
-			dst[pos] = t.Data[base+j*is]
-			pos++
-		}
+		f(pos, base, inner, is)
+		pos += inner
 		// advance the outer index
 		k := n - 2
 		for k >= 0 {
@@ -335,6 +397,8 @@ func (t *Tensor) String() string {
 		}
 		fmt.Fprint(&b, d)
 	}
-	b.WriteString("], dtype=float32)")
+	b.WriteString("], dtype=")
+	b.WriteString(t.DType.String())
+	b.WriteString(")")
 	return b.String()
 }

@@ -1,0 +1,168 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/comfyd/comfyd/ml/tensor/internal/gemm"
+)
+
+// Conv2d returns the 2-D cross-correlation of x [N, Cin, H, W] with weights
+// w [Cout, Cin, kh, kw] (F32, F16 or BF16 as stored) plus bias [Cout] (or
+// nil), with the same stride and zero padding on both axes, as
+// torch.nn.functional.conv2d with groups=1 and dilation=1.
+//
+// Reference loop:
+//
+//	out[n,co,oy,ox] = bias[co] + Σ_{ci,ky,kx} w[co,ci,ky,kx] · x[n,ci,oy·s+ky-pad,ox·s+kx-pad]
+//
+// (x taken as 0 outside the image). Each image is one GEMM, Cout × (Ho·Wo)
+// × (Cin·kh·kw), whose B operand is packed from x directly (implicit
+// im2col): no patch matrix is ever built.
+func Conv2d(x, w, bias *Tensor, stride, padding int) *Tensor {
+	if x.Dims() != 4 || w.Dims() != 4 {
+		panic(fmt.Sprintf("tensor: Conv2d of %v with weight %v", x.Shape, w.Shape))
+	}
+	ho, wo := convOut(x.Dim(2), w.Dim(2), stride, padding), convOut(x.Dim(3), w.Dim(3), stride, padding)
+	return Conv2dTo(New(x.Dim(0), w.Dim(0), ho, wo), x, w, bias, stride, padding)
+}
+
+func convOut(in, k, stride, pad int) int {
+	if stride < 1 || pad < 0 {
+		panic(fmt.Sprintf("tensor: Conv2d stride %d padding %d", stride, pad))
+	}
+	o := (in+2*pad-k)/stride + 1
+	if in+2*pad < k {
+		o = 0
+	}
+	return o
+}
+
+// Conv2dTo is Conv2d into a contiguous dst [N, Cout, Ho, Wo]; it returns dst.
+func Conv2dTo(dst, x, w, bias *Tensor, stride, padding int) *Tensor {
+	if x.Dims() != 4 || w.Dims() != 4 || x.Dim(1) != w.Dim(1) {
+		panic(fmt.Sprintf("tensor: Conv2d of %v with weight %v", x.Shape, w.Shape))
+	}
+	nb, cin, h, wd := x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3)
+	cout, kh, kw := w.Dim(0), w.Dim(2), w.Dim(3)
+	ho, wo := convOut(h, kh, stride, padding), convOut(wd, kw, stride, padding)
+	if !sameInts(dst.Shape, []int{nb, cout, ho, wo}) || dst.DType != F32 || !dst.IsContiguous() {
+		panic(fmt.Sprintf("tensor: Conv2d destination %v, want contiguous float32 %v", dst.Shape, []int{nb, cout, ho, wo}))
+	}
+	x = x.Float().Contiguous()
+	w = w.Contiguous()
+	k := cin * kh * kw
+	var a gemm.Packer
+	switch w.DType {
+	case F16:
+		a = gemm.MatrixF16(w.Half[w.Offset:], k, false)
+	case BF16:
+		a = gemm.MatrixBF16(w.Half[w.Offset:], k, false)
+	default:
+		a = gemm.MatrixF32(w.Data[w.Offset:], k, false)
+	}
+	var bvals []float32
+	if bias != nil {
+		if bias.Len() != cout {
+			panic(fmt.Sprintf("tensor: Conv2d bias %v for %d channels", bias.Shape, cout))
+		}
+		bvals = bias.Float().Values()
+	}
+	hw, ohw := h*wd, ho*wo
+	for n := 0; n < nb; n++ {
+		img := x.Data[x.Offset+n*cin*hw : x.Offset+(n+1)*cin*hw]
+		c := dst.Data[dst.Offset+n*cout*ohw : dst.Offset+(n+1)*cout*ohw]
+		var beta float32
+		if bvals != nil {
+			for co, v := range bvals {
+				row := c[co*ohw : (co+1)*ohw]
+				for i := range row {
+					row[i] = v
+				}
+			}
+			beta = 1
+		}
+		var b gemm.Packer
+		if kh == 1 && kw == 1 && stride == 1 && padding == 0 {
+			b = gemm.MatrixF32(img, hw, true) // the image is already the k×n matrix
+		} else {
+			b = &im2col{x: img, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, wo: wo}
+		}
+		gemm.Run(cout, ohw, k, 1, a, b, beta, c, ohw)
+	}
+	return dst
+}
+
+// im2col packs the patch matrix of one image, P[(ci,ky,kx), (oy,ox)] =
+// x[ci, oy·s+ky-pad, ox·s+kx-pad] (0 outside), straight into GEMM panels.
+type im2col struct {
+	x                        []float32 // [Cin, h, w] contiguous
+	h, w, kh, kw, stride, pad int
+	wo                       int
+}
+
+// seg is a run of a panel's pixels that lie in one output row.
+type seg struct{ oy, ox0, r0, n int }
+
+// Pack implements gemm.Packer: lines are output pixels, depth is (ci,ky,kx).
+func (p *im2col) Pack(dst []float32, l0, nl, p0, kc, w int) {
+	var segs [8]seg
+	khw := p.kh * p.kw
+	for q := 0; q*w < nl; q++ {
+		cnt := min(w, nl-q*w)
+		pan := dst[q*w*kc : (q+1)*w*kc]
+		// Split the panel's pixels into runs within one output row.
+		ss := segs[:0]
+		for r := 0; r < cnt; {
+			j := l0 + q*w + r
+			oy, ox := j/p.wo, j%p.wo
+			n := min(p.wo-ox, cnt-r)
+			ss = append(ss, seg{oy, ox, r, n})
+			r += n
+		}
+		ci, ky, kx := p0/khw, p0%khw/p.kw, p0%p.kw
+		for d := 0; d < kc; d++ {
+			row := pan[d*w : d*w+w]
+			plane := p.x[ci*p.h*p.w : (ci+1)*p.h*p.w]
+			for _, s := range ss {
+				out := row[s.r0 : s.r0+s.n]
+				iy := s.oy*p.stride + ky - p.pad
+				if iy < 0 || iy >= p.h {
+					clear(out)
+					continue
+				}
+				src := plane[iy*p.w : (iy+1)*p.w]
+				ix0 := s.ox0*p.stride + kx - p.pad
+				// t in [lo, hi) maps inside the row: 0 ≤ ix0+t·s < w.
+				lo := 0
+				if ix0 < 0 {
+					lo = min((-ix0+p.stride-1)/p.stride, s.n)
+				}
+				hi := s.n
+				if last := ix0 + (s.n-1)*p.stride; last >= p.w {
+					hi = max((p.w-ix0+p.stride-1)/p.stride, lo)
+				}
+				if hi <= lo { // the run lies wholly in the padding
+					clear(out)
+					continue
+				}
+				clear(out[:lo])
+				if p.stride == 1 {
+					copy(out[lo:hi], src[ix0+lo:ix0+hi])
+				} else {
+					for t := lo; t < hi; t++ {
+						out[t] = src[ix0+t*p.stride]
+					}
+				}
+				clear(out[hi:])
+			}
+			clear(row[cnt:])
+			if kx++; kx == p.kw {
+				kx = 0
+				if ky++; ky == p.kh {
+					ky = 0
+					ci++
+				}
+			}
+		}
+	}
+}
