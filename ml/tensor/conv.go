@@ -95,9 +95,9 @@ func Conv2dTo(dst, x, w, bias *Tensor, stride, padding int) *Tensor {
 // im2col packs the patch matrix of one image, P[(ci,ky,kx), (oy,ox)] =
 // x[ci, oy·s+ky-pad, ox·s+kx-pad] (0 outside), straight into GEMM panels.
 type im2col struct {
-	x                        []float32 // [Cin, h, w] contiguous
+	x                         []float32 // [Cin, h, w] contiguous
 	h, w, kh, kw, stride, pad int
-	wo                       int
+	wo                        int
 }
 
 // seg is a run of a panel's pixels that lie in one output row.
