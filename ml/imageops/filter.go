@@ -1,0 +1,139 @@
+package imageops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/comfyd/comfyd/ml/tensor"
+)
+
+// GaussianKernel1D returns the 1-D factor of ComfyUI's gaussian_kernel:
+// 2r+1 points of linspace(−1, 1) (so sigma is in units of the radius),
+// g = exp(−x²/(2σ²)), normalised to sum 1. ComfyUI builds the 2-D kernel
+// exp(−(x²+y²)/(2σ²))/Σ, which is the outer product of this one with itself.
+func GaussianKernel1D(radius int, sigma float64) []float32 {
+	n := 2*radius + 1
+	g := make([]float64, n)
+	sum := 0.0
+	for i := range g {
+		x := -1.0
+		if n > 1 {
+			x = -1 + 2*float64(i)/float64(n-1)
+		}
+		g[i] = math.Exp(-(x * x) / (2 * sigma * sigma))
+		sum += g[i]
+	}
+	k := make([]float32, n)
+	for i := range g {
+		k[i] = float32(g[i] / sum)
+	}
+	return k
+}
+
+// reflect maps i into [0, n) as torch's 'reflect' padding does (the edge is
+// not repeated: −1 → 1, n → n−2); valid for pads < n.
+func reflect(i, n int) int {
+	if i < 0 {
+		return -i
+	}
+	if i >= n {
+		return 2*(n-1) - i
+	}
+	return i
+}
+
+// Blur is ComfyUI's ImageBlur: each channel is convolved with the
+// (2r+1)² Gaussian kernel over the image reflect-padded by r:
+//
+//	out[y,x] = Σ_i Σ_j k[i]·k[j]·in[reflect(y+i−r), reflect(x+j−r)]
+//
+// computed separably (rows, then columns). torch's reflect padding needs
+// r < H and r < W; otherwise ComfyUI fails and so does Blur.
+func Blur(img *tensor.Tensor, radius int, sigma float64) (*tensor.Tensor, error) {
+	src, wasMask := asImage(img)
+	if radius <= 0 {
+		return restore(src.Clone(), wasMask), nil
+	}
+	B, H, W, C := src.Shape[0], src.Shape[1], src.Shape[2], src.Shape[3]
+	if radius >= H || radius >= W {
+		return nil, fmt.Errorf("padding size %d should be less than the image size %dx%d (torch reflect padding)", radius, W, H)
+	}
+	k := GaussianKernel1D(radius, sigma)
+	out := tensor.New(B, H, W, C)
+	convSeparable(out.Data, src.Data, B, H, W, C, k)
+	return restore(out, wasMask), nil
+}
+
+// convSeparable convolves every image with k along x then y, reflecting at
+// the borders. The horizontal pass of a band of rows is kept per worker.
+func convSeparable(dst, src []float32, B, H, W, C int, k []float32) {
+	r := len(k) / 2
+	row := W * C
+	band := 32
+	bandsPer := (H + band - 1) / band
+	tensor.ParallelFor(B*bandsPer, 1, func(lo, hi int) {
+		// tmp holds horizontally filtered rows y0−r .. y1+r−1 of a band.
+		tmp := make([]float32, (band+2*r)*row)
+		for job := lo; job < hi; job++ {
+			b, bi := job/bandsPer, job%bandsPer
+			y0, y1 := bi*band, min((bi+1)*band, H)
+			img := src[b*H*row : (b+1)*H*row]
+			for yy := y0 - r; yy < y1+r; yy++ {
+				in := img[reflect(yy, H)*row : (reflect(yy, H)+1)*row]
+				o := tmp[(yy-y0+r)*row : (yy-y0+r+1)*row]
+				for x := 0; x < W; x++ {
+					for c := 0; c < C; c++ {
+						var s float32
+						for j, kj := range k {
+							s += kj * in[reflect(x+j-r, W)*C+c]
+						}
+						o[x*C+c] = s
+					}
+				}
+			}
+			for y := y0; y < y1; y++ {
+				o := dst[(b*H+y)*row : (b*H+y+1)*row]
+				for i := range o {
+					var s float32
+					for j, kj := range k {
+						s += kj * tmp[(y-y0+j)*row+i]
+					}
+					o[i] = s
+				}
+			}
+		}
+	})
+}
+
+// Sharpen is ComfyUI's ImageSharpen: the kernel −10α·G (G the blur kernel
+// above) with 1 − Σ added at the centre, i.e. (1+10α)·δ − 10α·G, applied
+// with reflect padding; the result is clamped to [0, 1]. It is computed as
+// (1+10α)·in − 10α·Blur(in).
+func Sharpen(img *tensor.Tensor, radius int, sigma, alpha float64) (*tensor.Tensor, error) {
+	src, wasMask := asImage(img)
+	if radius <= 0 {
+		return restore(src.Clone(), wasMask), nil
+	}
+	blurred, err := Blur(src, radius, sigma)
+	if err != nil {
+		return nil, err
+	}
+	a := float32(10 * alpha)
+	d := blurred.Data
+	tensor.ParallelFor(len(d), 1<<16, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d[i] = clamp01((1+a)*src.Data[i] - a*d[i])
+		}
+	})
+	return restore(blurred, wasMask), nil
+}
+
+func clamp01(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 1 {
+		return 1
+	}
+	return v
+}
