@@ -5,31 +5,6 @@ import (
 	"testing"
 )
 
-func TestExpf(t *testing.T) {
-	worst := 0.0
-	for x := -87.3; x < 88.72; x += 0.0137 {
-		got := float64(expf(float32(x)))
-		want := math.Exp(float64(float32(x)))
-		if r := math.Abs(got-want) / want; r > worst {
-			worst = r
-		}
-	}
-	// a few ulp of float32 (ulp/2 = 6e-8)
-	if worst > 3e-7 {
-		t.Fatalf("expf worst relative error %g", worst)
-	}
-	for _, c := range []struct{ x, want float32 }{
-		{0, 1}, {-100, 0}, {89, float32(math.Inf(1))}, {float32(math.Inf(-1)), 0}, {float32(math.Inf(1)), float32(math.Inf(1))},
-	} {
-		if got := expf(c.x); got != c.want {
-			t.Errorf("expf(%v) = %v, want %v", c.x, got, c.want)
-		}
-	}
-	if v := expf(float32(math.NaN())); v == v {
-		t.Error("expf(NaN) is not NaN")
-	}
-}
-
 func TestActivations(t *testing.T) {
 	rng := newRNG(4)
 	ops := []struct {

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/comfyd/comfyd/ml/tensor/internal/gemm"
+	"github.com/comfyd/comfyd/ml/tensor/internal/vec"
 )
 
 // Attention returns scaled-dot-product attention softmax(q·kᵀ·scale)·v for
@@ -210,25 +211,15 @@ func (a *attnPlan) task(s *attnScratch, bi, hi, i0 int) {
 			if a.causal {
 				maskRow(row, j0, i0+i)
 			}
-			mx := m[i]
-			for _, x := range row {
-				if x > mx {
-					mx = x
-				}
-			}
+			mx := max(m[i], vec.Max(row))
 			if mx == float32(math.Inf(-1)) {
 				// Every key so far is masked: contribute nothing.
 				clear(row)
 				continue
 			}
-			var sum float64
-			for j, x := range row {
-				e := expf(x - mx)
-				row[j] = e
-				sum += float64(e)
-			}
+			sum := vec.ExpSubSum(row, row, mx)
 			if j0 > 0 && mx != m[i] {
-				c := expf(m[i] - mx)
+				c := vec.Exp32(m[i] - mx)
 				l[i] *= c
 				o := O[i*a.dv : (i+1)*a.dv]
 				for e := range o {

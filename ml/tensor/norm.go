@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/comfyd/comfyd/ml/tensor/internal/vec"
 )
 
 // sumf returns the sum of s accumulated in float64 across blocks of
@@ -67,15 +69,11 @@ func meanRstd(s []float32, eps float32) (mean, rstd float32) {
 // scaleShift sets d[i] = s[i]*a + b, then applies SiLU when silu is set.
 func scaleShift(d, s []float32, a, b float32, silu bool) {
 	s = s[:len(d)]
-	if silu {
-		for i := range d {
-			y := s[i]*a + b
-			d[i] = y / (1 + expf(-y))
-		}
-		return
-	}
 	for i := range d {
 		d[i] = s[i]*a + b
+	}
+	if silu {
+		vec.SiLU(d, d) // while d is still in L1
 	}
 }
 

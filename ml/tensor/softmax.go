@@ -1,6 +1,10 @@
 package tensor
 
-import "math"
+import (
+	"math"
+
+	"github.com/comfyd/comfyd/ml/tensor/internal/vec"
+)
 
 // Softmax returns softmax along the last dimension, computed stably by
 // subtracting each row's maximum first.
@@ -36,19 +40,14 @@ func SoftmaxTo(dst, x *Tensor) *Tensor {
 
 // softmaxRow writes softmax(src) to d (which may alias src).
 func softmaxRow(d, src []float32) {
-	src = src[:len(d)]
-	m := float32(math.Inf(-1))
-	for _, v := range src {
-		if v > m || v != v {
-			m = v
-		}
+	if len(d) == 0 {
+		return
 	}
-	var s float64 // a float32 running sum drifts by ~1e-6 over 4096 keys
-	for i, v := range src {
-		e := expf(v - m)
-		d[i] = e
-		s += float64(e)
+	m := vec.Max(src[:len(d)])
+	if math.IsInf(float64(m), -1) {
+		m = 0 // all -Inf: exp(-Inf - 0) = 0, the sum is 0 and the row NaN, as torch
 	}
+	s := vec.ExpSubSum(d, src, m) // summed in float64: a float32 sum drifts ~1e-6 over 4096 keys
 	inv := float32(1 / s)
 	for i := range d {
 		d[i] *= inv

@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package vec
+
+// useAVX2 is always false here: only the scalar code exists.
+var useAVX2 = false
+
+func expSubSumBulk(dst, src []float32, m float32) (int, float64) { return 0, 0 }
+func maxBulk(src []float32) (int, float32)                       { return 0, 0 }
+func siluBulk(dst, src []float32) int                            { return 0 }
+func geluBulk(dst, src, mul []float32) int                       { return 0 }

@@ -1,0 +1,113 @@
+package tensor
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/comfyd/comfyd/ml/tensor/internal/gemm"
+)
+
+// BenchmarkAttention reports GFLOPS counted as 4·B·heads·Tq·Tk·D (the two
+// matrix products; the softmax is not counted).
+func BenchmarkAttention(b *testing.B) {
+	rng := newRNG(20)
+	for _, c := range []struct {
+		name         string
+		h, tq, tk, d int
+	}{
+		{"self_4096x8x40", 8, 4096, 4096, 40},
+		{"self_1024x8x80", 8, 1024, 1024, 80},
+		{"self_256x8x160", 8, 256, 256, 160},
+		{"cross_4096x77x8x40", 8, 4096, 77, 40},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			q := randT(rng, 1, 1, c.h, c.tq, c.d)
+			k := randT(rng, 1, 1, c.h, c.tk, c.d)
+			v := randT(rng, 1, 1, c.h, c.tk, c.d)
+			out := New(1, c.h, c.tq, c.d)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				AttentionTo(out, q, k, v, 0, false)
+			}
+			flops := 4 * float64(c.h*c.tq*c.tk*c.d)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
+	}
+}
+
+// BenchmarkAttentionGEMM measures gemm.F32 alone on the products attention
+// does for one head of self_4096x8x40, as the ceiling attention is compared
+// with.
+func BenchmarkAttentionGEMM(b *testing.B) {
+	rng := newRNG(21)
+	for _, c := range []struct{ m, n, k int }{{4096, 4096, 40}, {4096, 40, 4096}, {64, 512, 40}, {64, 40, 512}} {
+		b.Run(fmt.Sprintf("%dx%dx%d", c.m, c.n, c.k), func(b *testing.B) {
+			a := randT(rng, 1, c.m, c.k).Data
+			bb := randT(rng, 1, c.k, c.n).Data
+			cc := make([]float32, c.m*c.n)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				gemm.F32(false, false, c.m, c.n, c.k, 1, a, c.k, bb, c.n, 0, cc, c.n)
+			}
+			b.ReportMetric(2*float64(c.m*c.n*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
+	}
+}
+
+// BenchmarkGroupNorm reports GB/s of input read plus output written.
+func BenchmarkGroupNorm(b *testing.B) {
+	rng := newRNG(22)
+	for _, c := range []struct {
+		name string
+		sh   []int
+		silu bool
+	}{
+		{"1x320x64x64", []int{1, 320, 64, 64}, false},
+		{"1x320x64x64_silu", []int{1, 320, 64, 64}, true},
+		{"2x1280x8x8", []int{2, 1280, 8, 8}, false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			x := randT(rng, 1, c.sh...)
+			g, be := randT(rng, 1, c.sh[1]), randT(rng, 1, c.sh[1])
+			out := New(c.sh...)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if c.silu {
+					GroupNormSiLUTo(out, x, 32, g, be, 1e-6)
+				} else {
+					GroupNormTo(out, x, 32, g, be, 1e-6)
+				}
+			}
+			b.ReportMetric(8*float64(x.Len())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
+
+// BenchmarkActivation reports elements per second (G/s) at SD's largest
+// activation shapes.
+func BenchmarkActivation(b *testing.B) {
+	rng := newRNG(23)
+	x := randT(rng, 4, 1, 320, 64, 64)
+	out := New(x.Shape...)
+	ff := randT(rng, 4, 1, 4096, 2560)
+	ffo := New(1, 4096, 1280)
+	for _, c := range []struct {
+		name string
+		f    func()
+		n    int
+	}{
+		{"SiLU", func() { SiLUTo(out, x) }, x.Len()},
+		{"GELU", func() { GELUTo(out, x) }, x.Len()},
+		{"QuickGELU", func() { QuickGELUTo(out, x) }, x.Len()},
+		{"GEGLU_4096x2560", func() { GEGLUTo(ffo, ff) }, ffo.Len()},
+		{"Softmax_4096x77", func() { SoftmaxTo(ff.Slice(2, 0, 77), ff.Slice(2, 0, 77)) }, 4096 * 77},
+		{"Add", func() { AddTo(out, x, x) }, x.Len()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				c.f()
+			}
+			b.ReportMetric(float64(c.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		})
+	}
+}
