@@ -49,6 +49,15 @@ type Context struct {
 	ClassType string
 	Env       Env
 	Reporter  Reporter
+	// CallIndex is the index of this call when the executor maps a node
+	// over list inputs (expansion ids use it, like GraphBuilder's prefix).
+	CallIndex int
+}
+
+// DynPrompt is the running prompt as a DYNPROMPT hidden input sees it:
+// prompt nodes plus nodes added by expansion. Links come back as Link.
+type DynPrompt interface {
+	NodeInfo(id string) (classType string, inputs map[string]any, ok bool)
 }
 
 // Interrupted returns a non-nil error once the prompt was interrupted.
