@@ -165,28 +165,7 @@ func (o *Object) Delete(k string) {
 }
 
 // MarshalJSON writes the object with its keys in order.
-func (o *Object) MarshalJSON() ([]byte, error) {
-	if o == nil {
-		return []byte("null"), nil
-	}
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := Marshal(o.vals[k])
-		if err != nil {
-			return nil, err
-		}
-		b.Write(vb)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
+func (o *Object) MarshalJSON() ([]byte, error) { return appendObject(nil, o) }
 
 // UnmarshalJSON decodes an object keeping key order.
 func (o *Object) UnmarshalJSON(data []byte) error {
@@ -204,15 +183,7 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 
 // Marshal encodes a JSON value (see the value model above; other Go values
 // go through encoding/json). HTML characters are not escaped.
-func Marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
+func Marshal(v any) ([]byte, error) { return appendJSON(nil, v) }
 
 // MustMarshal is Marshal for values known to be encodable.
 func MustMarshal(v any) []byte {

@@ -113,17 +113,7 @@ type QueueItem struct {
 }
 
 // MarshalJSON writes the 5-tuple.
-func (q QueueItem) MarshalJSON() ([]byte, error) {
-	outs := q.Outputs
-	if outs == nil {
-		outs = []string{}
-	}
-	extra := q.ExtraData
-	if extra == nil {
-		extra = NewObject()
-	}
-	return Marshal([]any{q.Number, q.PromptID, q.Prompt, extra, outs})
-}
+func (q QueueItem) MarshalJSON() ([]byte, error) { return q.appendJSON(nil) }
 
 // UnmarshalJSON reads the 5-tuple (used by the durable store).
 func (q *QueueItem) UnmarshalJSON(data []byte) error {
