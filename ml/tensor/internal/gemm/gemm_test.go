@@ -164,6 +164,9 @@ func TestDeepK(t *testing.T) {
 			check(t, r, kind, false, true, 67, 35, 2*kcMax+77, 2, 1, 0)
 			check(t, r, kind, true, false, 35, 67, kcMax+1, 0, 0.75, 0.25)
 			check(t, r, kind, false, false, 300, 290, 1100, 1, 1, 1)
+			// few rows against many row-major B lines: the transposed route
+			check(t, r, kind, false, true, 20, 150, 300, 1, 0.5, -1)
+			check(t, r, kind, true, true, 37, 200, 700, 3, 1, 0)
 		}
 	})
 }

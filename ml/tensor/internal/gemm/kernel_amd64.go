@@ -18,6 +18,12 @@ func kern14x32avx512(k int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func kern14x32avx512direct(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
 
+// kern6x16avx2direct is kern6x16avx2 reading A unpacked, like
+// kern14x32avx512direct.
+//
+//go:noescape
+func kern6x16avx2direct(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
 // kern6x16avx2 is the AVX2+FMA micro-kernel: 12 ymm accumulators (6 rows ×
 // 16 columns); reference kernGeneric's loop with mr=6, nr=16.
 //
@@ -48,11 +54,11 @@ func asmKernel(f func(k int, a, b, c *float32, ldc int, alpha, beta float32), mr
 func archKernels() (ks []*kernel) {
 	if cpu.X86.AVX2 && cpu.X86.FMA {
 		ks = append(ks, &kernel{name: "avx2", mr: 6, nr: 16, mc: 120, nc: 256,
-			fn: asmKernel(kern6x16avx2, 6, 16)})
+			fn: asmKernel(kern6x16avx2, 6, 16), direct: asmDirect(kern6x16avx2direct, 6, 16)})
 	}
 	if cpu.X86.AVX512F {
 		ks = append(ks, &kernel{name: "avx512", mr: 14, nr: 32, mc: 252, nc: 256,
-			fn: asmKernel(kern14x32avx512, 14, 32), direct: directAVX512})
+			fn: asmKernel(kern14x32avx512, 14, 32), direct: asmDirect(kern14x32avx512direct, 14, 32)})
 	}
 	return ks
 }
@@ -72,9 +78,12 @@ func PeakLoop(iters int) (flops float64) {
 	return 0
 }
 
-func directAVX512(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
-	if k <= 0 || lda < k || len(a) < 13*lda+k || len(b) < k*32 || len(c) < 13*ldc+32 || ldc < 32 {
-		panic("gemm: micro-kernel operands out of range")
+// asmDirect wraps a direct (unpacked-A) assembly kernel with bounds checks.
+func asmDirect(f func(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32), mr, nr int) func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
+	return func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
+		if k <= 0 || lda < k || len(a) < (mr-1)*lda+k || len(b) < k*nr || len(c) < (mr-1)*ldc+nr || ldc < nr {
+			panic("gemm: micro-kernel operands out of range")
+		}
+		f(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
 	}
-	kern14x32avx512direct(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
 }

@@ -50,15 +50,24 @@ func (m f32Mat) Pack(dst []float32, l0, nl, p0, kc, w int) {
 			}
 			continue
 		}
-		for r := 0; r < cnt; r++ {
-			src := m.a[(l+r)*m.ld+p0:][:kc]
-			for p, v := range src {
-				pan[p*w+r] = v
+		// Transpose in depth blocks so that the panel lines being written
+		// (tBlock·w floats) stay in L1 while every source row is visited.
+		for pb := 0; pb < kc; pb += tBlock {
+			nb := min(tBlock, kc-pb)
+			for r := 0; r < cnt; r++ {
+				src := m.a[(l+r)*m.ld+p0+pb:][:nb]
+				out := pan[pb*w+r:]
+				for p, v := range src {
+					out[p*w] = v
+				}
 			}
 		}
 		zeroLines(pan, cnt, w, kc)
 	}
 }
+
+// tBlock is the depth block of transposing packs.
+const tBlock = 64
 
 // zeroLines clears lines [cnt, w) of a panel.
 func zeroLines(pan []float32, cnt, w, kc int) {
@@ -78,10 +87,6 @@ type f16Mat struct {
 }
 
 func (m f16Mat) Pack(dst []float32, l0, nl, p0, kc, w int) {
-	var tab *[1 << 16]float32
-	if !m.bf16 && !m.depthMajor {
-		tab = half.Table()
-	}
 	for q := 0; q*w < nl; q++ {
 		cnt := min(w, nl-q*w)
 		pan := dst[q*w*kc : (q+1)*w*kc]
@@ -99,15 +104,20 @@ func (m f16Mat) Pack(dst []float32, l0, nl, p0, kc, w int) {
 			}
 			continue
 		}
-		for r := 0; r < cnt; r++ {
-			src := m.a[(l+r)*m.ld+p0:][:kc]
-			if m.bf16 {
-				for p, h := range src {
-					pan[p*w+r] = half.BF16ToF32(h)
+		var row [tBlock]float32
+		for pb := 0; pb < kc; pb += tBlock {
+			nb := min(tBlock, kc-pb)
+			for r := 0; r < cnt; r++ {
+				src := m.a[(l+r)*m.ld+p0+pb:][:nb]
+				wide := row[:nb]
+				if m.bf16 {
+					half.BF16ToF32s(wide, src)
+				} else {
+					half.F16ToF32s(wide, src)
 				}
-			} else {
-				for p, h := range src {
-					pan[p*w+r] = tab[h]
+				out := pan[pb*w+r:]
+				for p, v := range wide {
+					out[p*w] = v
 				}
 			}
 		}

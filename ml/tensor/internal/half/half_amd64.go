@@ -10,10 +10,10 @@ func cvtph2ps(dst *float32, src *uint16, n int)
 //go:noescape
 func cvtps2ph(dst *uint16, src *float32, n int)
 
-// bulkF16ToF32 converts a prefix of src whose length is a multiple of 32 and
+// bulkF16ToF32 converts a prefix of src whose length is a multiple of 8 and
 // returns its length.
 func bulkF16ToF32(dst []float32, src []uint16) int {
-	n := len(src) &^ 31
+	n := len(src) &^ 7
 	if !useF16C || n == 0 {
 		return 0
 	}
@@ -22,7 +22,7 @@ func bulkF16ToF32(dst []float32, src []uint16) int {
 }
 
 func bulkF32ToF16(dst []uint16, src []float32) int {
-	n := len(src) &^ 31
+	n := len(src) &^ 7
 	if !useF16C || n == 0 {
 		return 0
 	}
