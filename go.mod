@@ -5,7 +5,7 @@ go 1.26.8
 require (
 	github.com/coder/websocket v1.8.14 // indirect
 	github.com/ebitengine/purego v0.8.3 // indirect
-	github.com/gen2brain/webp v0.5.5 // indirect
+	github.com/gen2brain/webp v0.5.5
 	github.com/tetratelabs/wazero v1.9.0 // indirect
 	go.etcd.io/bbolt v1.4.3 // indirect
 	golang.org/x/sys v0.29.0 // indirect
