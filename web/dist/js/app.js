@@ -771,6 +771,7 @@ export class App {
 
 const app = new App();
 window.comfyd = app;
+window.comfydState = { runState: N.runState };
 app.init().catch((err) => {
   console.error(err);
   app.toast(`Start-up failed: ${err.message}`, 'error', 0);

@@ -301,6 +301,36 @@ class NoteNode extends LGraphNode {
 }
 
 /**
+ * PrimitiveNode is ComfyUI's frontend-only node that feeds one literal to widget inputs. Its
+ * first widgets_values entry is the value (prompt.js inlines it); the rest (its control mode)
+ * is kept as saved. The value gets an editor matching its JS type.
+ */
+class PrimitiveNode extends LGraphNode {
+  static title = 'Primitive';
+  constructor(t) {
+    super(t ?? 'Primitive');
+    this.serialize_widgets = true;
+    this.isVirtualNode = true;
+    this.addOutput('connect to widget input', '*');
+    this.size = [240, 80];
+    this.rest = [];
+  }
+  onConfigure(info) {
+    const wv = Array.isArray(info.widgets_values) ? info.widgets_values : [];
+    this.widgets = [];
+    const v = wv[0];
+    const cb = () => hooks.changed?.();
+    if (typeof v === 'number') this.addWidget('number', 'value', v, cb, { precision: Number.isInteger(v) ? 0 : 3, step: 10, step2: 1 });
+    else if (typeof v === 'boolean') this.addWidget('toggle', 'value', v, cb, {});
+    else if (v !== undefined) this.addWidget('text', 'value', String(v), cb, {});
+    this.rest = wv.slice(1);
+  }
+  onSerialize(o) {
+    if (this.widgets?.length) o.widgets_values = [this.widgets[0].value, ...this.rest];
+  }
+}
+
+/**
  * A placeholder stands for a node type the server does not know. It keeps the node's slots and
  * widgets_values verbatim so that saving gives back what was loaded.
  */
@@ -333,7 +363,7 @@ function makePlaceholderClass(type) {
   return MissingNode;
 }
 
-export const VIRTUAL_TYPES = { Reroute: RerouteNode, Note: NoteNode, MarkdownNote: NoteNode };
+export const VIRTUAL_TYPES = { Reroute: RerouteNode, Note: NoteNode, MarkdownNote: NoteNode, PrimitiveNode };
 
 /** registerAll (re)registers every node type from defs plus the frontend-only ones. */
 export function registerAll(defs) {

@@ -1,0 +1,490 @@
+// Browser tests: Debian's Chromium drives the page served by a freshly built comfyd.
+// Screenshots are kept in web/test/artifacts/.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as H from './harness.mjs';
+import { makePNG } from './pngutil.mjs';
+import { readPNGText } from '../dist/js/png.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixturePath = (n) => path.join(here, 'fixtures', n);
+const fixture = (n) => JSON.parse(fs.readFileSync(fixturePath(n), 'utf8'));
+
+const missing = H.missingPrerequisite();
+if (missing && H.CI) throw new Error(`browser tests cannot run under CI: ${missing}`);
+
+describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : false }, () => {
+  let tmp, server, context, page;
+  const consoleErrors = [];
+  const figures = {};
+
+  before(async () => {
+    tmp = H.tmpDir();
+    const bin = H.buildComfyd(tmp);
+    server = await H.startComfyd(bin, tmp);
+    context = await H.launchBrowser(tmp);
+    page = context.pages()[0] ?? await context.newPage();
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error' && !/WebSocket|Failed to load resource/.test(m.text())) consoleErrors.push(m.text()); });
+  });
+
+  after(async () => {
+    if (Object.keys(figures).length) {
+      fs.mkdirSync(H.artifacts, { recursive: true });
+      fs.writeFileSync(path.join(H.artifacts, 'figures.json'), JSON.stringify(figures, null, 2));
+      console.log('# figures', JSON.stringify(figures));
+    }
+    await context?.close();
+    await server?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const ready = () => page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 15000 });
+  const evaluate = (fn, arg) => page.evaluate(fn, arg);
+
+  /** screen position of a node's slot (for real mouse drags). */
+  async function slotPos(nodeId, isInput, slot) {
+    return evaluate(([id, inp, s]) => {
+      const app = window.comfyd;
+      const n = app.graph.getNodeById(id);
+      const p = n.getConnectionPos(inp, s);
+      const [x, y] = app.canvas.ds.convertOffsetToCanvas(p);
+      const r = app.canvas.canvas.getBoundingClientRect();
+      return [r.left + x, r.top + y];
+    }, [nodeId, isInput, slot]);
+  }
+
+  async function drag(from, to) {
+    await page.mouse.move(from[0], from[1]);
+    await page.mouse.down();
+    await page.mouse.move((from[0] + to[0]) / 2, (from[1] + to[1]) / 2, { steps: 5 });
+    await page.mouse.move(to[0], to[1], { steps: 5 });
+    await page.mouse.up();
+  }
+
+  async function addFromPalette(query, type) {
+    await page.fill('#node-search', query);
+    await page.click(`#palette .entry[data-type="${type}"]`);
+    return evaluate(() => Object.values(window.comfyd.canvas.selected_nodes)[0].id);
+  }
+
+  async function historyCount() {
+    const r = await fetch(`${server.url}/api/history`);
+    return Object.keys(await r.json()).length;
+  }
+
+  test('the page loads in under 1 s and lists the server\'s nodes', async () => {
+    const t0 = Date.now();
+    await page.goto(server.url + '/');
+    await ready();
+    const cold = Date.now() - t0;
+    const inPage = await evaluate(() => performance.now());
+    const t1 = Date.now();
+    await page.reload();
+    await ready();
+    const warm = Date.now() - t1;
+    figures.load_cold_ms = cold;
+    figures.load_ready_in_page_ms = Math.round(inPage);
+    figures.load_warm_ms = warm;
+    assert.ok(cold < 1000, `cold load took ${cold} ms`);
+    assert.ok(warm < 1000, `warm load took ${warm} ms`);
+    const info = await (await fetch(`${server.url}/api/object_info`)).json();
+    const entries = await page.$$eval('#palette .entry', (els) => els.map((e) => e.dataset.type));
+    assert.ok(entries.length >= Object.keys(info).length, 'palette lists every node');
+    for (const t of ['EmptyImage', 'ImageInvert', 'SaveImage']) assert.ok(t in info, `${t} registered on the server`);
+    // Search narrows to matching nodes.
+    await page.fill('#node-search', 'invert image');
+    const hits = await page.$$eval('#palette .entry', (els) => els.map((e) => e.dataset.type));
+    assert.ok(hits.includes('ImageInvert'));
+    assert.ok(hits.length < entries.length);
+    // First open shows the default txt2img graph.
+    const types = await evaluate(() => window.comfyd.graph._nodes.map((n) => n.type).sort());
+    assert.deepEqual(types, ['CLIPTextEncode', 'CLIPTextEncode', 'CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler', 'SaveImage', 'VAEDecode']);
+    await page.screenshot({ path: H.shot('01-default-workflow') });
+  });
+
+  test('build EmptyImage → ImageInvert → SaveImage from the palette, queue it, see the image', async () => {
+    await page.click('#btn-clear');
+    const a = await addFromPalette('EmptyImage', 'EmptyImage');
+    const b = await addFromPalette('invert', 'ImageInvert');
+    const c = await addFromPalette('save image', 'SaveImage');
+    await evaluate(([a, b, c]) => {
+      const app = window.comfyd;
+      const g = app.graph;
+      g.getNodeById(a).pos = [40, 80];
+      g.getNodeById(b).pos = [420, 80];
+      g.getNodeById(c).pos = [720, 80];
+      app.canvas.ds.scale = 1;
+      app.canvas.ds.offset = [20, 40];
+      const e = g.getNodeById(a);
+      for (const [k, v] of Object.entries({ width: 64, height: 48, color: 0xff0000 })) e.widgets.find((w) => w.name === k).value = v;
+      g.setDirtyCanvas(true, true);
+      app.canvas.draw(true, true);
+    }, [a, b, c]);
+    // Connect with the mouse: output IMAGE → input image; then IMAGE → images.
+    await drag(await slotPos(a, false, 0), await slotPos(b, true, 0));
+    await drag(await slotPos(b, false, 0), await slotPos(c, true, 0));
+    const links = await evaluate(() => [...window.comfyd.graph._links.values()].map((l) => [l.origin_id, l.target_id, l.type]));
+    assert.deepEqual(links.sort(), [[a, b, 'IMAGE'], [b, c, 'IMAGE']].sort());
+    // A drag between mismatched types does not connect (EmptyImage has no IMAGE input: the
+    // output of SaveImage-less ImageInvert into EmptyImage's INT width socket is refused).
+    await drag(await slotPos(b, false, 0), await slotPos(a, true, 0));
+    assert.equal(await evaluate(() => window.comfyd.graph._links.size), 2);
+
+    const before = await historyCount();
+    await page.click('#btn-queue');
+    await page.waitForFunction((id) => {
+      const n = window.comfyd.graph.getNodeById(id);
+      return n.imgs?.[0]?.complete && n.imgs[0].naturalWidth > 0;
+    }, c, { timeout: 30000 });
+    const px = await evaluate((id) => {
+      const im = window.comfyd.graph.getNodeById(id).imgs[0];
+      const cv = document.createElement('canvas');
+      cv.width = im.naturalWidth; cv.height = im.naturalHeight;
+      const ctx = cv.getContext('2d');
+      ctx.drawImage(im, 0, 0);
+      return { w: im.naturalWidth, h: im.naturalHeight, rgba: [...ctx.getImageData(3, 3, 1, 1).data], src: im.src };
+    }, c);
+    assert.equal(px.w, 64);
+    assert.equal(px.h, 48);
+    assert.deepEqual(px.rgba, [0, 255, 255, 255], 'red inverted is cyan');
+    assert.match(px.src, /\/api\/view\?filename=/);
+    assert.equal(await historyCount(), before + 1);
+    // The seed-less graph has no control widgets; the history panel shows the run.
+    await page.click('.tabs button[data-tab="history"]');
+    await page.waitForSelector('#history-list li[data-prompt-id] .thumbs img');
+    await page.screenshot({ path: H.shot('02-image-chain-executed') });
+    figures.image_chain_png = px.src;
+  });
+
+  test('a PNG saved by comfyd carries the workflow and loads back', async () => {
+    const ref = await evaluate(() => {
+      const n = window.comfyd.graph._nodes.find((x) => x.type === 'SaveImage');
+      return { ref: n.outputImages[0], ids: window.comfyd.graph._nodes.map((x) => x.id).sort() };
+    });
+    const q = new URLSearchParams({ filename: ref.ref.filename, subfolder: ref.ref.subfolder, type: ref.ref.type });
+    const bytes = new Uint8Array(await (await fetch(`${server.url}/api/view?${q}`)).arrayBuffer());
+    const text = await readPNGText(bytes);
+    assert.ok(text.workflow, 'comfyd embedded the workflow chunk');
+    assert.ok(text.prompt, 'comfyd embedded the prompt chunk');
+    const file = path.join(tmp, 'from-comfyd.png');
+    fs.writeFileSync(file, bytes);
+    await page.click('#btn-default');
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction(() => window.comfyd.graph._nodes.length === 3);
+    const ids = await evaluate(() => window.comfyd.graph._nodes.map((x) => x.id).sort());
+    assert.deepEqual(ids, ref.ids);
+  });
+
+  test('open a ComfyUI workflow JSON: placeholders, reroute, primitive, bypass, groups', async () => {
+    await page.setInputFiles('#file-input', fixturePath('image_chain_v04.json'));
+    await page.waitForFunction(() => window.comfyd.graph._nodes.length === 9);
+    const s = await evaluate(() => {
+      const g = window.comfyd.graph;
+      const n = (id) => g.getNodeById(id);
+      return {
+        width: n(1).widgets.find((w) => w.name === 'width').disabled,
+        height: n(1).widgets.find((w) => w.name === 'height').value,
+        placeholder: !!n(12).isPlaceholder,
+        bypass: n(4).mode,
+        groups: g._groups.length,
+        scale: window.comfyd.canvas.ds.scale,
+        name: document.querySelector('#workflow-name').textContent,
+        toast: document.querySelector('#toasts').textContent,
+      };
+    });
+    assert.equal(s.width, true, 'width is fed by the primitive: its widget is disabled');
+    assert.equal(s.height, 48);
+    assert.equal(s.placeholder, true);
+    assert.equal(s.bypass, 4);
+    assert.equal(s.groups, 1);
+    assert.equal(s.scale, 0.8);
+    assert.equal(s.name, 'image_chain_v04');
+    assert.match(s.toast, /SomeCustomNodeThatIsNotInstalled/);
+    await page.screenshot({ path: H.shot('03-workflow-json-loaded') });
+    // It runs: the bypassed invert passes the image through, the muted preview is skipped.
+    await page.click('#btn-queue');
+    await page.waitForFunction(() => window.comfyd.graph.getNodeById(5).imgs?.[0]?.naturalWidth > 0, null, { timeout: 30000 });
+    const size = await evaluate(() => { const im = window.comfyd.graph.getNodeById(5).imgs[0]; return [im.naturalWidth, im.naturalHeight]; });
+    assert.deepEqual(size, [96, 48], 'the primitive set the width');
+  });
+
+  test('drop a PNG with an embedded workflow (iTXt) and one with only a prompt', async () => {
+    const wf = fixture('txt2img_frontend_v04.json');
+    const png = makePNG(8, 8, (x, y) => [x * 30, y * 30, 128, 255], [{ key: 'workflow', text: JSON.stringify(wf), kind: 'iTXt' }]);
+    const dropFile = async (bytes, name) => {
+      await evaluate(([b64, name]) => {
+        const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bin], name, { type: 'image/png' }));
+        const c = document.querySelector('#graph');
+        const r = c.getBoundingClientRect();
+        c.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true, clientX: r.left + 50, clientY: r.top + 50 }));
+      }, [Buffer.from(bytes).toString('base64'), name]);
+    };
+    await dropFile(png, 'fox.png');
+    await page.waitForFunction(() => window.comfyd.graph.getNodeById(6)?.title === 'Positive');
+    const v = await evaluate(() => window.comfyd.graph.getNodeById(3).widgets.map((w) => w.value));
+    assert.deepEqual(v, [42, 'fixed', 12, 6.5, 'dpmpp_2m', 'karras', 0.85]);
+    const prompt = { 1: { class_type: 'EmptyImage', inputs: { width: 16, height: 16, batch_size: 1, color: 0 } },
+      2: { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'p' } } };
+    await dropFile(makePNG(1, 1, () => [0, 0, 0, 255], [{ key: 'prompt', text: JSON.stringify(prompt) }]), 'prompt-only.png');
+    await page.waitForFunction(() => window.comfyd.graph._nodes.length === 2 && window.comfyd.graph.getNodeById(2)?.type === 'SaveImage');
+    const w = await evaluate(() => window.comfyd.graph.getNodeById(1).widgets.map((x) => x.value));
+    assert.deepEqual(w, [16, 16, 1, 0]);
+    await page.screenshot({ path: H.shot('04-png-prompt-only-loaded') });
+  });
+
+  test('a validation error is shown on the node it names', async () => {
+    await evaluate(() => window.comfyd.loadWorkflow({
+      last_node_id: 2, last_link_id: 0, version: 0.4, links: [], groups: [], config: {}, extra: {},
+      nodes: [
+        { id: 1, type: 'EmptyImage', pos: [40, 80], size: [315, 130], flags: {}, order: 0, mode: 0, outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [] }], properties: {}, widgets_values: [8, 8, 1, 0] },
+        { id: 2, type: 'SaveImage', pos: [420, 80], size: [315, 120], flags: {}, order: 1, mode: 0, inputs: [{ name: 'images', type: 'IMAGE', link: null }], properties: {}, widgets_values: ['x'] },
+      ],
+    }));
+    const res = page.waitForResponse((r) => r.url().endsWith('/api/prompt') && r.request().method() === 'POST');
+    await page.keyboard.press('Control+Enter');
+    const r = await res;
+    assert.equal(r.status(), 400);
+    const body = await r.json();
+    assert.ok(body.node_errors['2'], 'server names SaveImage');
+    await page.waitForFunction(() => window.comfyd && document.querySelector('.toast.error'));
+    const st = await evaluate(() => {
+      const { runState } = window.comfydState;
+      const e = runState.errors.get('2');
+      return { messages: e?.messages, inputs: [...(e?.inputs ?? [])], toast: document.querySelector('.toast.error').textContent };
+    });
+    assert.ok(st.messages.some((m) => /Required input is missing/.test(m)), JSON.stringify(st));
+    assert.deepEqual(st.inputs, ['images']);
+    assert.match(st.toast, /Save Image #2/);
+    await evaluate(() => window.comfyd.canvas.draw(true, true));
+    await page.screenshot({ path: H.shot('05-validation-error') });
+    // The outline is red where the node is drawn.
+    const red = await evaluate(() => {
+      const app = window.comfyd;
+      const n = app.graph.getNodeById(2);
+      const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] - 4, n.pos[1] + 20]);
+      const d = app.canvas.canvas.getContext('2d').getImageData(Math.round(x), Math.round(y), 1, 1).data;
+      return [...d];
+    });
+    assert.ok(red[0] > 200 && red[1] < 90 && red[2] < 90, `outline pixel ${red}`);
+  });
+
+  test('workflow fixtures round-trip: nodes, links and widget values survive saving', async () => {
+    for (const name of ['image_chain_v04.json', 'txt2img_frontend_v04.json', 'image_chain_schema_v1.json']) {
+      const original = fixture(name);
+      const saved = await evaluate((wf) => { window.comfyd.loadWorkflow(wf); return window.comfyd.serialize(); }, original);
+      const linkKey = (l) => Array.isArray(l) ? l.slice(0, 5).join(',') : [l.id, l.origin_id, l.origin_slot, l.target_id, l.target_slot].join(',');
+      assert.deepEqual(saved.links.map(linkKey).sort(), original.links.map(linkKey).sort(), `${name}: links`);
+      assert.equal(saved.nodes.length, original.nodes.length, `${name}: node count`);
+      for (const on of original.nodes) {
+        const sn = saved.nodes.find((n) => n.id === on.id);
+        assert.ok(sn, `${name}: node ${on.id} kept`);
+        assert.equal(sn.type, on.type);
+        assert.deepEqual(sn.pos, on.pos, `${name}: node ${on.id} pos`);
+        assert.equal(sn.mode, on.mode);
+        assert.equal(sn.title, on.title);
+        if (on.widgets_values) assert.deepEqual(sn.widgets_values.slice(0, on.widgets_values.length), on.widgets_values, `${name}: node ${on.id} widgets_values`);
+        for (const inp of on.inputs ?? []) {
+          const si = sn.inputs.find((x) => x.name === inp.name);
+          assert.equal(si?.link ?? null, inp.link ?? null, `${name}: node ${on.id} input ${inp.name}`);
+        }
+      }
+      assert.equal(saved.groups.length, (original.groups ?? []).length);
+      assert.equal(saved.version, 0.4);
+      // Saving again changes nothing.
+      const again = await evaluate((wf) => { window.comfyd.loadWorkflow(wf); return window.comfyd.serialize(); }, saved);
+      assert.deepEqual(again.nodes, saved.nodes, `${name}: second save identical`);
+      assert.deepEqual(again.links, saved.links);
+    }
+  });
+
+  test('save to and open from the server\'s user data (Ctrl+S, workflows list)', async () => {
+    await evaluate((wf) => window.comfyd.loadWorkflow(wf, null), fixture('txt2img_frontend_v04.json'));
+    await page.click('#graph', { position: { x: 20, y: 20 } });
+    await page.keyboard.press('Control+s');
+    await page.waitForSelector('#dlg-name[open]');
+    await page.fill('#dlg-name-input', 'my fox');
+    await page.click('#dlg-name-ok');
+    await page.waitForFunction(() => document.querySelector('#workflow-name').textContent === 'my fox');
+    const list = await (await fetch(`${server.url}/api/userdata?dir=workflows`)).json();
+    assert.ok(list.includes('my fox.json'), JSON.stringify(list));
+    const stored = await (await fetch(`${server.url}/api/userdata/${encodeURIComponent('workflows/my fox.json')}`)).json();
+    assert.deepEqual(stored.nodes.find((n) => n.id === 3).widgets_values.slice(0, 7), [42, 'fixed', 12, 6.5, 'dpmpp_2m', 'karras', 0.85]);
+    await page.click('#btn-default');
+    await page.click('.tabs button[data-tab="workflows"]');
+    await page.click('#workflow-list li[data-name="my fox.json"] button[data-action="open"]');
+    await page.waitForFunction(() => window.comfyd.graph.getNodeById(6)?.title === 'Positive');
+  });
+
+  test('keyboard: Delete, Ctrl+C / Ctrl+V', async () => {
+    await evaluate((wf) => window.comfyd.loadWorkflow(wf), fixture('image_chain_schema_v1.json'));
+    const count = () => evaluate(() => window.comfyd.graph._nodes.length);
+    assert.equal(await count(), 3);
+    const p = await evaluate(() => {
+      const app = window.comfyd;
+      const n = app.graph.getNodeById(2);
+      const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + 40, n.pos[1] - 15]);
+      const r = app.canvas.canvas.getBoundingClientRect();
+      return [r.left + x, r.top + y];
+    });
+    await page.mouse.click(p[0], p[1]); // select by clicking its title
+    assert.deepEqual(await evaluate(() => Object.keys(window.comfyd.canvas.selected_nodes)), ['2']);
+    await page.keyboard.press('Control+c');
+    await page.mouse.move(p[0] + 30, p[1] + 200);
+    await page.keyboard.press('Control+v');
+    assert.equal(await count(), 4);
+    await page.keyboard.press('Delete');
+    assert.equal(await count(), 3);
+  });
+
+  test('queue panel: pending prompts listed, one cancelled, the rest cleared; interrupt', async () => {
+    await evaluate(() => window.comfyd.loadWorkflow({
+      last_node_id: 3, last_link_id: 2, version: 0.4, groups: [], config: {}, extra: {},
+      links: [[1, 1, 0, 2, 0, 'IMAGE'], [2, 2, 0, 3, 0, 'IMAGE']],
+      nodes: [
+        { id: 1, type: 'EmptyImage', pos: [40, 80], size: [315, 130], flags: {}, order: 0, mode: 0, outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [1] }], properties: {}, widgets_values: [2048, 2048, 4, 123456] },
+        { id: 2, type: 'ImageInvert', pos: [400, 80], size: [210, 46], flags: {}, order: 1, mode: 0, inputs: [{ name: 'image', type: 'IMAGE', link: 1 }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [2] }], properties: {} },
+        { id: 3, type: 'SaveImage', pos: [700, 80], size: [315, 270], flags: {}, order: 2, mode: 0, inputs: [{ name: 'images', type: 'IMAGE', link: 2 }], properties: {}, widgets_values: ['big'] },
+      ],
+    }));
+    await page.click('.tabs button[data-tab="queue"]');
+    await page.fill('#batch-count', '4');
+    await page.click('#btn-queue');
+    await page.fill('#batch-count', '1');
+    // Each prompt differs (the color changes) so none is a cache hit.
+    await page.waitForSelector('#queue-list li[data-prompt-id]');
+    const pending = await page.$$eval('#queue-list li.pending', (els) => els.map((e) => e.dataset.promptId));
+    const shown = await page.$$eval('#queue-list li[data-prompt-id]', (els) => els.length);
+    await page.screenshot({ path: H.shot('06-queue-panel') });
+    assert.ok(shown >= 1);
+    if (pending.length) {
+      await page.click(`#queue-list li[data-prompt-id="${pending[pending.length - 1]}"] button[data-action="cancel"]`);
+      await page.waitForFunction((id) => !document.querySelector(`#queue-list li[data-prompt-id="${id}"]`), pending[pending.length - 1]);
+      const q = await (await fetch(`${server.url}/api/queue`)).json();
+      assert.ok(!q.queue_pending.some((x) => x[1] === pending[pending.length - 1]), 'cancelled prompt left the queue');
+      await page.click('#btn-clear-queue');
+    }
+    await page.click('#btn-interrupt');
+    await page.waitForFunction(async () => {
+      const q = await (await fetch('/api/queue')).json();
+      return q.queue_running.length === 0 && q.queue_pending.length === 0;
+    }, null, { timeout: 60000, polling: 200 });
+    figures.queue_panel_pending_seen = pending.length;
+  });
+
+  test('history reopens a past run\'s graph and images', async () => {
+    await page.click('#btn-default');
+    await page.click('.tabs button[data-tab="history"]');
+    await page.click('#btn-refresh-history');
+    const id = await page.waitForFunction(async () => {
+      const h = await (await fetch('/api/history')).json();
+      const e = Object.entries(h).find(([, v]) => Object.values(v.outputs ?? {}).some((o) => o.images?.length));
+      return e?.[0];
+    });
+    const pid = await id.jsonValue();
+    await page.click(`#history-list li[data-prompt-id="${pid}"] button[data-action="load"]`);
+    await page.waitForFunction(() => window.comfyd.graph._nodes.some((n) => n.imgs?.[0]?.naturalWidth > 0), null, { timeout: 10000 });
+    await page.screenshot({ path: H.shot('07-history-reopened') });
+  });
+
+  test('live events: progress, executing highlight and preview frames are drawn on the node', async () => {
+    await evaluate((wf) => window.comfyd.loadWorkflow(wf), fixture('txt2img_frontend_v04.json'));
+    // A 2×2 red PNG as a type-4 preview frame, fed through the page's own frame parser.
+    const png = makePNG(2, 2, () => [255, 0, 0, 255]);
+    const ok = await evaluate(async (b64) => {
+      const { parseFrame } = await import('/js/frames.js');
+      const app = window.comfyd;
+      const img = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const meta = new TextEncoder().encode(JSON.stringify({ node_id: '3', display_node_id: '3', prompt_id: 'p', parent_node_id: null, real_node_id: '3', image_type: 'image/png' }));
+      const buf = new Uint8Array(8 + meta.length + img.length);
+      const dv = new DataView(buf.buffer);
+      dv.setUint32(0, 4); dv.setUint32(4, meta.length);
+      buf.set(meta, 8); buf.set(img, 8 + meta.length);
+      const fire = (type, detail) => app.api.dispatchEvent(new CustomEvent(type, { detail }));
+      fire('execution_start', { prompt_id: 'p' });
+      fire('executing', { node: '3', display_node: '3', prompt_id: 'p' });
+      fire('progress', { value: 5, max: 10, node: '3', prompt_id: 'p' });
+      fire('preview', parseFrame(buf));
+      await new Promise((r) => setTimeout(r, 200));
+      const n = app.graph.getNodeById(3);
+      const { runState } = window.comfydState;
+      return { preview: n.preview?.naturalWidth, executing: runState.executing, progress: runState.nodeProgress.get('3') };
+    }, png.toString('base64'));
+    assert.deepEqual(ok, { preview: 2, executing: '3', progress: { value: 5, max: 10 } });
+    await evaluate(() => window.comfyd.canvas.draw(true, true));
+    await page.screenshot({ path: H.shot('08-live-progress-preview') });
+    await evaluate(() => window.comfyd.api.dispatchEvent(new CustomEvent('executing', { detail: { node: null, prompt_id: 'p' } })));
+  });
+
+  test('a 300-node graph stays responsive', async () => {
+    const m = await evaluate(() => {
+      const app = window.comfyd;
+      const nodes = [];
+      const links = [];
+      let id = 0;
+      let link = 0;
+      for (let i = 0; i < 100; i++) {
+        const x = (i % 10) * 1000;
+        const y = Math.floor(i / 10) * 420;
+        const a = ++id; const b = ++id; const c = ++id;
+        const l1 = ++link; const l2 = ++link;
+        nodes.push(
+          { id: a, type: 'EmptyImage', pos: [x, y], size: [315, 130], flags: {}, order: 0, mode: 0, outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [l1] }], properties: {}, widgets_values: [64, 64, 1, i] },
+          { id: b, type: 'ImageInvert', pos: [x + 340, y], size: [210, 46], flags: {}, order: 1, mode: 0, inputs: [{ name: 'image', type: 'IMAGE', link: l1 }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [l2] }], properties: {} },
+          { id: c, type: 'SaveImage', pos: [x + 580, y], size: [315, 270], flags: {}, order: 2, mode: 0, inputs: [{ name: 'images', type: 'IMAGE', link: l2 }], properties: {}, widgets_values: ['n' + i] });
+        links.push([l1, a, 0, b, 0, 'IMAGE'], [l2, b, 0, c, 0, 'IMAGE']);
+      }
+      const t0 = performance.now();
+      app.loadWorkflow({ last_node_id: id, last_link_id: link, nodes, links, groups: [], config: {}, extra: {}, version: 0.4 });
+      const loadMs = performance.now() - t0;
+      const time = (scale) => {
+        app.canvas.ds.scale = scale;
+        app.canvas.ds.offset = [0, 0];
+        const ts = [];
+        for (let k = 0; k < 20; k++) { const s = performance.now(); app.canvas.draw(true, true); ts.push(performance.now() - s); }
+        ts.sort((p, q) => p - q);
+        return { median: ts[10], max: ts[19] };
+      };
+      const full = time(0.1); // every node on screen
+      const near = time(1);
+      const s = performance.now();
+      const wf = app.serialize();
+      const serializeMs = performance.now() - s;
+      return { nodes: app.graph._nodes.length, links: app.graph._links.size, loadMs, full, near, serializeMs, size: JSON.stringify(wf).length };
+    });
+    assert.equal(m.nodes, 300);
+    assert.equal(m.links, 200);
+    // An interaction: drag the canvas across while counting frames.
+    const box = await page.locator('#graph').boundingBox();
+    await evaluate(() => {
+      window.__frames = [];
+      let last = performance.now();
+      const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 400) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+    });
+    const t0 = Date.now();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    for (let k = 0; k < 30; k++) await page.mouse.move(box.x + box.width / 2 - k * 10, box.y + box.height / 2 - k * 5);
+    await page.mouse.up();
+    const dragMs = Date.now() - t0;
+    const frames = await evaluate(() => window.__frames.slice(1));
+    frames.sort((a, b) => a - b);
+    const p95 = frames[Math.floor(frames.length * 0.95)] ?? 0;
+    figures.graph300 = { ...m, drag_30_moves_ms: dragMs, frame_p95_ms: Math.round(p95 * 10) / 10 };
+    await page.screenshot({ path: H.shot('09-300-nodes') });
+    assert.ok(m.full.median < 50, `full redraw of 300 nodes: ${m.full.median} ms`);
+    assert.ok(m.near.median < 50, `redraw at 100%: ${m.near.median} ms`);
+    assert.ok(p95 < 100, `p95 frame time while dragging: ${p95} ms`);
+    assert.ok(m.loadMs < 1500, `loading the 300-node graph: ${m.loadMs} ms`);
+  });
+
+  test('no uncaught errors in the page', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});
