@@ -1,0 +1,346 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/comfyd/comfyd/api"
+)
+
+// Hub is the WebSocket side of the server. One goroutine (run) owns the
+// map of clients and every subscription; everything else talks to it
+// through one channel, so messages from HTTP handlers and from the worker
+// reach each socket in the order they were sent (ComfyUI's FIFO publish
+// loop). Each client has its own bounded send queue drained by its own
+// writer goroutine: a slow client never blocks the hub or the worker; one
+// whose queue overflows is disconnected.
+//
+// Lock order: the hub holds no locks; it calls Remaining (queue mutex) and
+// Running (executor) from its goroutine, and neither calls back into it.
+type Hub struct {
+	ops  chan hubOp
+	stop chan struct{}
+	done chan struct{}
+	log  *slog.Logger
+
+	flags     api.FeatureFlags
+	remaining func() int
+	running   func() (promptID, clientID, displayNode string)
+
+	// owned by run
+	clients map[string]*client
+	logSubs map[string]bool
+}
+
+type client struct {
+	sid   string
+	conn  *websocket.Conn
+	out   chan frame
+	ctx   context.Context
+	close context.CancelFunc
+	// previewMeta is the negotiated supports_preview_metadata (hub-owned).
+	previewMeta bool
+}
+
+type frame struct {
+	binary bool
+	data   []byte
+}
+
+type opKind int
+
+const (
+	opRegister opKind = iota
+	opUnregister
+	opSend
+	opFlags
+	opSupports
+	opSubscribe
+	opCount
+)
+
+type hubOp struct {
+	kind  opKind
+	c     *client
+	sid   string
+	f     frame
+	on    bool
+	reply chan bool
+	n     chan int
+}
+
+// clientQueue is how many frames may wait for one socket.
+const clientQueue = 4096
+
+// writeTimeout bounds one frame's write to a socket.
+const writeTimeout = 10 * time.Second
+
+func newHub(log *slog.Logger, flags api.FeatureFlags, remaining func() int, running func() (string, string, string)) *Hub {
+	h := &Hub{ops: make(chan hubOp, 1024), stop: make(chan struct{}), done: make(chan struct{}), log: log,
+		flags: flags, remaining: remaining, running: running,
+		clients: map[string]*client{}, logSubs: map[string]bool{}}
+	go h.run()
+	return h
+}
+
+func (h *Hub) submit(op hubOp) bool {
+	select {
+	case h.ops <- op:
+		return true
+	case <-h.stop:
+		return false
+	}
+}
+
+func (h *Hub) run() {
+	defer close(h.done)
+	for {
+		select {
+		case op := <-h.ops:
+			h.apply(op)
+		case <-h.stop:
+			for _, c := range h.clients {
+				c.close()
+			}
+			return
+		}
+	}
+}
+
+func (h *Hub) apply(op hubOp) {
+	switch op.kind {
+	case opRegister:
+		// A reconnect with the same clientId replaces the registration. The
+		// old socket stays open but gets nothing more (as in ComfyUI; closing
+		// it would make two tabs sharing a clientId reconnect forever).
+		h.clients[op.c.sid] = op.c
+		greeting := api.Message{Type: api.EventStatus, Data: api.NewStatus(h.remaining(), op.c.sid)}
+		h.push(op.c, frame{data: api.MustMarshal(greeting)})
+		if _, cid, node := h.running(); cid == op.c.sid && node != "" {
+			h.push(op.c, frame{data: api.MustMarshal(api.Message{Type: api.EventExecuting, Data: map[string]string{"node": node}})})
+		}
+	case opUnregister:
+		// ComfyUI 0.3.64 deletes by sid, so an old socket's close removed a
+		// newer socket's registration: only remove our own.
+		if h.clients[op.c.sid] == op.c {
+			delete(h.clients, op.c.sid)
+			delete(h.logSubs, op.c.sid)
+		}
+	case opSend:
+		if op.sid == logSubsMarker {
+			for sid := range h.logSubs {
+				if c := h.clients[sid]; c != nil {
+					h.push(c, op.f)
+				}
+			}
+		} else if op.sid == "" {
+			for _, c := range h.clients {
+				h.push(c, op.f)
+			}
+		} else if c := h.clients[op.sid]; c != nil {
+			h.push(c, op.f)
+		}
+	case opFlags:
+		op.c.previewMeta = op.on
+		h.push(op.c, frame{data: api.MustMarshal(api.Message{Type: api.EventFeatureFlags, Data: h.flags})})
+	case opSupports:
+		c := h.clients[op.sid]
+		op.reply <- c != nil && c.previewMeta
+	case opSubscribe:
+		if op.on {
+			h.logSubs[op.sid] = true
+		} else {
+			delete(h.logSubs, op.sid)
+		}
+	case opCount:
+		op.n <- len(h.clients)
+	}
+}
+
+// push queues f for c without blocking; a client that cannot keep up is
+// dropped.
+func (h *Hub) push(c *client, f frame) {
+	select {
+	case c.out <- f:
+	default:
+		h.log.Warn("websocket client too slow, disconnecting", "sid", c.sid)
+		c.close()
+		if h.clients[c.sid] == c {
+			delete(h.clients, c.sid)
+			delete(h.logSubs, c.sid)
+		}
+	}
+}
+
+// Send delivers a JSON message to sid, or to every socket when sid == ""
+// (executor.Sink).
+func (h *Hub) Send(sid string, msg api.Message) {
+	b, err := api.Marshal(msg)
+	if err != nil {
+		h.log.Error("cannot encode websocket message", "type", msg.Type, "err", err)
+		return
+	}
+	h.submit(hubOp{kind: opSend, sid: sid, f: frame{data: b}})
+}
+
+// SendBinary delivers a binary frame (executor.Sink).
+func (h *Hub) SendBinary(sid string, data []byte) {
+	h.submit(hubOp{kind: opSend, sid: sid, f: frame{binary: true, data: data}})
+}
+
+// SupportsPreviewMetadata reports whether sid negotiated
+// supports_preview_metadata (executor.Sink).
+func (h *Hub) SupportsPreviewMetadata(sid string) bool {
+	if sid == "" {
+		return false
+	}
+	r := make(chan bool, 1)
+	if !h.submit(hubOp{kind: opSupports, sid: sid, reply: r}) {
+		return false
+	}
+	select {
+	case v := <-r:
+		return v
+	case <-h.stop:
+		return false
+	}
+}
+
+// Broadcast sends msg to everyone.
+func (h *Hub) Broadcast(msg api.Message) { h.Send("", msg) }
+
+// subscribeLogs turns log messages for sid on or off.
+func (h *Hub) subscribeLogs(sid string, on bool) {
+	h.submit(hubOp{kind: opSubscribe, sid: sid, on: on})
+}
+
+// logEntry forwards a log write to subscribed sockets. It never blocks:
+// the hub itself logs, and a full hub must not deadlock on its own log.
+func (h *Hub) logEntry(e LogEntry) {
+	msg := api.Message{Type: api.EventLogs, Data: map[string]any{"entries": []LogEntry{e}, "size": nil}}
+	b := api.MustMarshal(msg)
+	select {
+	case h.ops <- hubOp{kind: opSend, sid: logSubsMarker, f: frame{data: b}}:
+	default:
+	}
+}
+
+// logSubsMarker addresses a send to every log subscriber.
+const logSubsMarker = "\x00logs"
+
+// Clients returns how many sockets are registered.
+func (h *Hub) Clients() int {
+	n := make(chan int, 1)
+	if !h.submit(hubOp{kind: opCount, n: n}) {
+		return 0
+	}
+	select {
+	case v := <-n:
+		return v
+	case <-h.stop:
+		return 0
+	}
+}
+
+// Close disconnects every socket and stops the hub.
+func (h *Hub) Close() {
+	select {
+	case <-h.stop:
+	default:
+		close(h.stop)
+	}
+	<-h.done
+}
+
+func newSID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// serveWS upgrades GET /ws. The sid is ?clientId= or a fresh 32-hex id.
+func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // the origin middleware has already decided
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return
+	}
+	conn.SetReadLimit(1 << 20)
+	sid := query(r).Get("clientId")
+	if sid == "" {
+		sid = newSID()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &client{sid: sid, conn: conn, out: make(chan frame, clientQueue), ctx: ctx, close: cancel}
+	if !h.submit(hubOp{kind: opRegister, c: c}) {
+		conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	go c.writeLoop(h)
+	negotiated := false
+	for {
+		typ, data, err := conn.Read(ctx)
+		if err != nil {
+			break
+		}
+		if typ != websocket.MessageText || negotiated {
+			continue
+		}
+		// Only the first text frame that is a JSON object counts; it
+		// negotiates feature flags if it is {"type": "feature_flags"}.
+		v, err := api.Decode(data)
+		obj, ok := v.(*api.Object)
+		if err != nil || !ok {
+			h.log.Debug("ignoring websocket message that is not a JSON object", "sid", sid)
+			continue
+		}
+		negotiated = true
+		if t, _ := obj.Get("type"); t == api.EventFeatureFlags {
+			on := false
+			if d, ok := obj.Get("data"); ok {
+				if fl, ok := d.(*api.Object); ok {
+					pm, _ := fl.Get("supports_preview_metadata")
+					on = pm == true
+				}
+			}
+			h.submit(hubOp{kind: opFlags, c: c, on: on})
+		}
+	}
+	cancel()
+	h.submit(hubOp{kind: opUnregister, c: c})
+}
+
+func (c *client) writeLoop(h *Hub) {
+	defer c.conn.CloseNow()
+	for {
+		select {
+		case f := <-c.out:
+			typ := websocket.MessageText
+			if f.binary {
+				typ = websocket.MessageBinary
+			}
+			ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+			err := c.conn.Write(ctx, typ, f.data)
+			cancel()
+			if err != nil {
+				c.close()
+				return
+			}
+		case <-c.ctx.Done():
+			select {
+			case <-h.stop:
+				c.conn.Close(websocket.StatusGoingAway, "server shutting down")
+			default:
+			}
+			return
+		}
+	}
+}

@@ -1,0 +1,313 @@
+// Package server is comfyd's HTTP and WebSocket front: every route of
+// ComfyUI 0.3.64 (bare and under /api/, except /internal/*) with its status
+// codes, headers and JSON shapes; the WebSocket hub (which implements the
+// executor's Sink); the worker loop that takes prompts from the queue, runs
+// them and writes history; uploads, /view and user data, all confined to
+// their folders by modelpaths.SafeJoin; and the safety ComfyUI lacks (origin
+// and Host checks, an optional bearer token, upload and image-size limits).
+//
+// It imports api, config, node, graph (through ValidateFunc), executor
+// (through the Executor interface), queue, modelpaths and imageio; it must
+// not import the compute wing (ml/...): previews cross as image.Image.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/comfyd/comfyd/api"
+	"github.com/comfyd/comfyd/config"
+	"github.com/comfyd/comfyd/modelpaths"
+	"github.com/comfyd/comfyd/node"
+	"github.com/comfyd/comfyd/queue"
+	"github.com/comfyd/comfyd/web"
+)
+
+// Version is the ComfyUI version comfyd answers as.
+const Version = "0.3.64"
+
+// ValidateFunc is graph.Validate.
+type ValidateFunc func(reg *node.Registry, env node.Env, prompt *api.Object, targets []string) (outputs []string, nodeErrors map[string]*api.NodeError, err *api.Error)
+
+// Outcome is what running one prompt produced (executor.Outcome).
+type Outcome struct {
+	Success  bool
+	Messages []api.StatusMessage
+	Outputs  *api.Object
+	Meta     map[string]api.NodeMeta
+}
+
+// Executor runs prompts (the executor package, adapted in cmd/comfyd).
+type Executor interface {
+	Execute(ctx context.Context, item api.QueueItem) Outcome
+	Interrupt(promptID string)
+	Free(unloadModels, freeMemory bool)
+	Running() (promptID, clientID, displayNode string)
+}
+
+// SinkAware is implemented by executors that are given their Sink after
+// construction (the hub exists only once the server does).
+type SinkAware interface {
+	SetSink(Sink)
+}
+
+// Sink is what the executor sends events through (executor.Sink); the Hub
+// implements it.
+type Sink interface {
+	Send(sid string, msg api.Message)
+	SendBinary(sid string, frame []byte)
+	SupportsPreviewMetadata(sid string) bool
+}
+
+var _ Sink = (*Hub)(nil)
+
+// Options wires a Server.
+type Options struct {
+	Config   *config.Config
+	Paths    *modelpaths.Paths
+	Registry *node.Registry
+	Queue    *queue.Queue
+	Executor Executor
+	Validate ValidateFunc
+	Logs     *LogBuffer   // nil: a buffer that writes nowhere else
+	Logger   *slog.Logger // nil: NewLogger(Logs, --verbose)
+}
+
+// Server is one comfyd instance.
+type Server struct {
+	cfg      *config.Config
+	paths    *modelpaths.Paths
+	reg      *node.Registry
+	q        *queue.Queue
+	exec     Executor
+	validate ValidateFunc
+	hub      *Hub
+	logs     *LogBuffer
+	log      *slog.Logger
+	users    *users
+	webFS    fs.FS
+	handler  http.Handler
+
+	maxBody      int64
+	loopbackOnly bool
+
+	freeMu                 sync.Mutex
+	freeUnload, freeMemory bool
+
+	stopWorker context.CancelFunc
+	workerDone chan struct{}
+}
+
+// New builds a server; Start runs its worker.
+func New(o Options) (*Server, error) {
+	if o.Config == nil || o.Paths == nil || o.Registry == nil || o.Queue == nil || o.Executor == nil || o.Validate == nil {
+		return nil, errors.New("server: incomplete options")
+	}
+	s := &Server{cfg: o.Config, paths: o.Paths, reg: o.Registry, q: o.Queue, exec: o.Executor, validate: o.Validate,
+		logs: o.Logs, log: o.Logger, maxBody: o.Config.MaxUploadBytes()}
+	if s.logs == nil {
+		s.logs = NewLogBuffer(nil)
+	}
+	if s.log == nil {
+		s.log = NewLogger(s.logs, ParseLevel(o.Config.Verbose))
+	}
+	s.loopbackOnly = true
+	for _, a := range o.Config.Listen {
+		if ip := net.ParseIP(a); (ip == nil || !ip.IsLoopback()) && a != "localhost" {
+			s.loopbackOnly = false
+		}
+	}
+	s.webFS = web.Files
+	if root := o.Config.FrontEndRoot; root != "" {
+		r, err := os.OpenRoot(root)
+		if err != nil {
+			return nil, fmt.Errorf("--front-end-root: %w", err)
+		}
+		s.webFS = r.FS() // os.Root refuses paths and links that leave root
+	}
+	u, err := loadUsers(s.paths.UserDir(), o.Config.MultiUser)
+	if err != nil {
+		return nil, err
+	}
+	s.users = u
+	s.hub = newHub(s.log, s.featureFlags(), s.q.Remaining, s.exec.Running)
+	s.logs.setOnWrite(s.hub.logEntry)
+	if sa, ok := s.exec.(SinkAware); ok {
+		sa.SetSink(s.hub)
+	}
+	s.handler = s.wrap(s.routes())
+	return s, nil
+}
+
+// Hub returns the WebSocket hub (the executor's Sink).
+func (s *Server) Hub() *Hub { return s.hub }
+
+// Handler returns the HTTP handler with every middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// featureFlags is the server's feature flag object. max_upload_size is an
+// int, or a float when --max-upload-size was given (argparse quirk).
+func (s *Server) featureFlags() api.FeatureFlags {
+	v, isFloat := s.cfg.MaxUploadFeature()
+	var mus any = api.Int(int64(v))
+	if isFloat {
+		mus = api.Float(v)
+	}
+	return api.FeatureFlags{SupportsPreviewMetadata: true, MaxUploadSize: mus}
+}
+
+// Start runs the worker loop until Close.
+func (s *Server) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopWorker = cancel
+	s.workerDone = make(chan struct{})
+	go func() {
+		defer close(s.workerDone)
+		s.worker(ctx)
+	}()
+}
+
+// Close interrupts the running prompt, stops the worker and disconnects
+// every WebSocket. The queue is left to its owner.
+func (s *Server) Close() {
+	if s.stopWorker != nil {
+		s.exec.Interrupt("")
+		s.stopWorker()
+		<-s.workerDone
+		s.stopWorker = nil
+	}
+	s.hub.Close()
+}
+
+// ListenAndServe listens on every --listen address at --port and serves
+// until ctx ends, then shuts down gracefully. ready, if non-nil, is called
+// with the bound addresses once every listener is open.
+func (s *Server) ListenAndServe(ctx context.Context, ready func(addrs []net.Addr)) error {
+	var lns []net.Listener
+	for _, a := range s.cfg.Listen {
+		ln, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(s.cfg.Port)))
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return err
+		}
+		lns = append(lns, ln)
+	}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	if s.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			return err
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		for i, l := range lns {
+			lns[i] = tls.NewListener(l, srv.TLSConfig)
+		}
+	}
+	errc := make(chan error, len(lns))
+	for _, l := range lns {
+		go func(l net.Listener) { errc <- srv.Serve(l) }(l)
+	}
+	if ready != nil {
+		addrs := make([]net.Addr, len(lns))
+		for i, l := range lns {
+			addrs[i] = l.Addr()
+		}
+		ready(addrs)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			srv.Close()
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	return err
+}
+
+// worker is ComfyUI's prompt_worker: take → run → history → status →
+// executing null (clients take that last message as "finished", so it goes
+// after the history entry exists) → /free flags.
+func (s *Server) worker(ctx context.Context) {
+	for {
+		item, err := s.q.Get(ctx)
+		if err != nil {
+			return
+		}
+		s.broadcastStatus()
+		start := time.Now()
+		out := s.exec.Execute(ctx, item)
+		entry := api.HistoryEntry{
+			Prompt:  withoutSecrets(item),
+			Outputs: out.Outputs,
+			Status:  api.HistoryStatus{StatusStr: "error", Completed: out.Success, Messages: out.Messages},
+			Meta:    out.Meta,
+		}
+		if out.Success {
+			entry.Status.StatusStr = "success"
+		}
+		if entry.Outputs == nil {
+			entry.Outputs = api.NewObject()
+		}
+		if entry.Meta == nil {
+			entry.Meta = map[string]api.NodeMeta{}
+		}
+		if entry.Status.Messages == nil {
+			entry.Status.Messages = []api.StatusMessage{}
+		}
+		if err := s.q.Done(item.PromptID, entry); err != nil {
+			s.log.Error("cannot store history", "prompt_id", item.PromptID, "err", err)
+		}
+		s.broadcastStatus()
+		if cid := item.ClientID(); cid != "" {
+			s.hub.Send(cid, api.Message{Type: api.EventExecuting, Data: api.ExecutingDone{PromptID: item.PromptID}})
+		}
+		s.log.Info(fmt.Sprintf("Prompt executed in %.2f seconds", time.Since(start).Seconds()))
+		s.applyFree()
+	}
+}
+
+func (s *Server) applyFree() {
+	s.freeMu.Lock()
+	unload, free := s.freeUnload, s.freeMemory
+	s.freeUnload, s.freeMemory = false, false
+	s.freeMu.Unlock()
+	if unload || free {
+		s.exec.Free(unload, free)
+	}
+}
+
+func (s *Server) broadcastStatus() {
+	s.hub.Broadcast(api.Message{Type: api.EventStatus, Data: api.NewStatus(s.q.Remaining(), "")})
+}
+
+// secretKeys are API-node credentials that never reach history
+// (ComfyUI's SENSITIVE_EXTRA_DATA_KEYS).
+var secretKeys = []string{"auth_token_comfy_org", "api_key_comfy_org"}
+
+func withoutSecrets(item api.QueueItem) api.QueueItem {
+	if item.ExtraData == nil {
+		return item
+	}
+	extra := api.Clone(item.ExtraData).(*api.Object)
+	for _, k := range secretKeys {
+		extra.Delete(k)
+	}
+	item.ExtraData = extra
+	return item
+}
