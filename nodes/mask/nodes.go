@@ -80,7 +80,7 @@ func init() {
 	preview.OutputNode = true
 	preview.Description = "Saves the input images to your ComfyUI output directory."
 	preview.Hidden = []node.Hidden{{Name: "prompt", Kind: node.HiddenPrompt}, {Name: "extra_pnginfo", Kind: node.HiddenExtraPNGInfo}}
-	node.RegisterFunc(preview, maskPreview)
+	node.Register(&node.Def{Spec: preview, New: newMaskPreview})
 }
 
 // imageCompositeMasked: image_alpha_fix, then composite with multiplier 1.
