@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/comfyd/comfyd/ml/imageops"
 	"github.com/comfyd/comfyd/ml/tensor"
 	"github.com/comfyd/comfyd/node"
 )
@@ -80,7 +81,9 @@ func imageBatch(c *node.Context, in node.Inputs) (*node.Result, error) {
 		return nil, err
 	}
 	if a.Shape[1] != b.Shape[1] || a.Shape[2] != b.Shape[2] || a.Shape[3] != b.Shape[3] {
-		b = CommonUpscaleBilinear(b, a.Shape[2], a.Shape[1], true)
+		if b, err = imageops.CommonUpscale(b, a.Shape[2], a.Shape[1], imageops.Bilinear, "center"); err != nil {
+			return nil, err
+		}
 	}
 	out, err := catBatch(a, b)
 	if err != nil {
