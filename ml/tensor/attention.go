@@ -119,13 +119,21 @@ type attnPlan struct {
 const serialTile = 1<<21 - 1
 
 // blocks picks the query block bq and key block bk: 64 query rows, and as
-// many keys as keep a tile product serial (32 ≤ bk ≤ 512).
+// many keys as keep a tile product serial (32 ≤ bk ≤ 512). When all keys fit
+// one block (cross-attention's 77), query blocks grow up to 256 rows to
+// amortise the per-product packing, as long as tiles stay serial and there
+// are still several tasks per worker.
 func (a *attnPlan) blocks() {
 	a.bq = 64
 	dd := max(a.d, a.dv, 1)
 	a.bk = min(max(serialTile/(a.bq*dd)/32*32, 32), 512)
-	if a.tk <= a.bk {
-		a.bk = max(a.tk, 1) // one block: the plain softmax path
+	if a.tk > a.bk {
+		return
+	}
+	a.bk = max(a.tk, 1) // one block: the plain softmax path
+	for a.bq < 256 && 2*a.bq*a.bk*dd <= serialTile &&
+		a.b*a.h*((a.tq+2*a.bq-1)/(2*a.bq)) >= 4*Workers() {
+		a.bq *= 2
 	}
 }
 

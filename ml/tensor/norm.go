@@ -7,71 +7,21 @@ import (
 	"github.com/comfyd/comfyd/ml/tensor/internal/vec"
 )
 
-// sumf returns the sum of s accumulated in float64 across blocks of
-// float32 partial sums (four independent chains per block, which the CPU
-// overlaps), accurate to about 1e-7 relative for the sizes here.
-func sumf(s []float32) float64 {
-	var total float64
-	for len(s) > 0 {
-		n := min(len(s), 256)
-		b := s[:n]
-		var a0, a1, a2, a3 float32
-		i := 0
-		for ; i+4 <= n; i += 4 {
-			a0 += b[i]
-			a1 += b[i+1]
-			a2 += b[i+2]
-			a3 += b[i+3]
-		}
-		for ; i < n; i++ {
-			a0 += b[i]
-		}
-		total += float64(a0+a1) + float64(a2+a3)
-		s = s[n:]
-	}
-	return total
-}
-
-// sqdevf returns Σ(s[i]-m)², accumulated like sumf.
-func sqdevf(s []float32, m float32) float64 {
-	var total float64
-	for len(s) > 0 {
-		n := min(len(s), 256)
-		b := s[:n]
-		var a0, a1, a2, a3 float32
-		i := 0
-		for ; i+4 <= n; i += 4 {
-			d0, d1, d2, d3 := b[i]-m, b[i+1]-m, b[i+2]-m, b[i+3]-m
-			a0 += d0 * d0
-			a1 += d1 * d1
-			a2 += d2 * d2
-			a3 += d3 * d3
-		}
-		for ; i < n; i++ {
-			d := b[i] - m
-			a0 += d * d
-		}
-		total += float64(a0+a1) + float64(a2+a3)
-		s = s[n:]
-	}
-	return total
-}
+// sumf returns the sum of s accumulated in float64.
+func sumf(s []float32) float64 { return vec.Sum(s) }
 
 // meanRstd returns the mean and 1/sqrt(var+eps) of s, with the biased
 // (divide by n) variance that torch's norms use, computed in two passes.
 func meanRstd(s []float32, eps float32) (mean, rstd float32) {
 	n := float64(len(s))
 	mean = float32(sumf(s) / n)
-	v := sqdevf(s, mean) / n
+	v := vec.SumSqDev(s, mean) / n
 	return mean, float32(1 / math.Sqrt(v+float64(eps)))
 }
 
 // scaleShift sets d[i] = s[i]*a + b, then applies SiLU when silu is set.
 func scaleShift(d, s []float32, a, b float32, silu bool) {
-	s = s[:len(d)]
-	for i := range d {
-		d[i] = s[i]*a + b
-	}
+	vec.ScaleShift(d, s, a, b)
 	if silu {
 		vec.SiLU(d, d) // while d is still in L1
 	}

@@ -8,7 +8,8 @@ import (
 )
 
 // BenchmarkAttention reports GFLOPS counted as 4·B·heads·Tq·Tk·D (the two
-// matrix products; the softmax is not counted).
+// matrix products; the softmax is not counted), by wall clock and per CPU
+// second (cpuGFLOPS, see reportGFLOPS: steadier on the shared machine).
 func BenchmarkAttention(b *testing.B) {
 	rng := newRNG(20)
 	for _, c := range []struct {
@@ -26,11 +27,11 @@ func BenchmarkAttention(b *testing.B) {
 			v := randT(rng, 1, 1, c.h, c.tk, c.d)
 			out := New(1, c.h, c.tq, c.d)
 			b.ResetTimer()
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				AttentionTo(out, q, k, v, 0, false)
 			}
-			flops := 4 * float64(c.h*c.tq*c.tk*c.d)
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			reportGFLOPS(b, 4*float64(c.h*c.tq*c.tk*c.d), cpu0)
 		})
 	}
 }
@@ -46,10 +47,11 @@ func BenchmarkAttentionGEMM(b *testing.B) {
 			bb := randT(rng, 1, c.k, c.n).Data
 			cc := make([]float32, c.m*c.n)
 			b.ResetTimer()
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				gemm.F32(false, false, c.m, c.n, c.k, 1, a, c.k, bb, c.n, 0, cc, c.n)
 			}
-			b.ReportMetric(2*float64(c.m*c.n*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			reportGFLOPS(b, 2*float64(c.m*c.n*c.k), cpu0)
 		})
 	}
 }

@@ -124,3 +124,33 @@ func GELUMul(dst, g, a []float32) {
 		dst[i] = a[i] * GELU32(g[i])
 	}
 }
+
+// Sum returns Σ s[i], accumulated in float64.
+func Sum(s []float32) float64 {
+	done, t := sumBulk(s)
+	for _, v := range s[done:] {
+		t += float64(v)
+	}
+	return t
+}
+
+// SumSqDev returns Σ (s[i]-m)², accumulated in float64 (the second pass of
+// a two-pass variance).
+func SumSqDev(s []float32, m float32) float64 {
+	done, t := sumSqDevBulk(s, m)
+	for _, v := range s[done:] {
+		d := v - m
+		t += float64(d * d)
+	}
+	return t
+}
+
+// ScaleShift sets dst[i] = src[i]·a + b (one fused rounding in the vector
+// code); dst may be src.
+func ScaleShift(dst, src []float32, a, b float32) {
+	src = src[:len(dst)]
+	done := scaleShiftBulk(dst, src, a, b)
+	for i := done; i < len(dst); i++ {
+		dst[i] = src[i]*a + b
+	}
+}

@@ -57,3 +57,37 @@ func geluBulk(dst, src, mul []float32) int {
 	geluAVX2(&dst[0], &src[0], mp, n)
 	return n
 }
+
+//go:noescape
+func sumAVX2(s *float32, n int) float64
+
+//go:noescape
+func sumSqDevAVX2(s *float32, n int, m float32) float64
+
+//go:noescape
+func scaleShiftAVX2(dst, src *float32, n int, a, b float32)
+
+func sumBulk(s []float32) (int, float64) {
+	n := len(s) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0, 0
+	}
+	return n, sumAVX2(&s[0], n)
+}
+
+func sumSqDevBulk(s []float32, m float32) (int, float64) {
+	n := len(s) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0, 0
+	}
+	return n, sumSqDevAVX2(&s[0], n, m)
+}
+
+func scaleShiftBulk(dst, src []float32, a, b float32) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	scaleShiftAVX2(&dst[0], &src[0], n, a, b)
+	return n
+}

@@ -426,3 +426,73 @@ glstore:
 	JNZ glloop
 	VZEROUPPER
 	RET
+
+// The sums widen each float32 to float64 before adding (two accumulators of
+// four doubles), so they are as accurate as the scalar float64 loops.
+
+// func sumAVX2(s *float32, n int) float64
+TEXT ·sumAVX2(SB), NOSPLIT, $0-24
+	MOVQ s+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+smloop:
+	VCVTPS2PD (SI), Y1
+	VADDPD Y1, Y10, Y10
+	VCVTPS2PD 16(SI), Y1
+	VADDPD Y1, Y9, Y9
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ smloop
+	VADDPD Y9, Y10, Y10
+	VEXTRACTF128 $1, Y10, X1
+	VADDPD X1, X10, X0
+	VHADDPD X0, X0, X0
+	VZEROUPPER
+	MOVSD X0, ret+16(FP)
+	RET
+
+// func sumSqDevAVX2(s *float32, n int, m float32) float64
+TEXT ·sumSqDevAVX2(SB), NOSPLIT, $0-32
+	MOVQ s+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS m+16(FP), Y11
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+sqloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y11, Y0, Y0
+	VMULPS Y0, Y0, Y0
+	VCVTPS2PD X0, Y1
+	VADDPD Y1, Y10, Y10
+	VEXTRACTF128 $1, Y0, X1
+	VCVTPS2PD X1, Y1
+	VADDPD Y1, Y9, Y9
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ sqloop
+	VADDPD Y9, Y10, Y10
+	VEXTRACTF128 $1, Y10, X1
+	VADDPD X1, X10, X0
+	VHADDPD X0, X0, X0
+	VZEROUPPER
+	MOVSD X0, ret+24(FP)
+	RET
+
+// func scaleShiftAVX2(dst, src *float32, n int, a, b float32)
+TEXT ·scaleShiftAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y10
+	VBROADCASTSS b+28(FP), Y11
+ssloop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y11, Y10, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ ssloop
+	VZEROUPPER
+	RET

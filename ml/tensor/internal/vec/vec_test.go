@@ -187,3 +187,39 @@ func TestInPlace(t *testing.T) {
 		}
 	}
 }
+
+func TestSumsAndScaleShift(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, useVec := range []bool{false, true} {
+		saved := useAVX2
+		useAVX2 = useAVX2 && useVec
+		for _, n := range []int{0, 1, 7, 8, 9, 17, 100, 4099} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = (rng.Float32()*2-1)*3 + 50
+			}
+			var s, q float64
+			for _, v := range x {
+				s += float64(v)
+				d := v - 50.5
+				q += float64(d * d)
+			}
+			if got := Sum(x); math.Abs(got-s) > 1e-12*math.Abs(s) {
+				t.Fatalf("vec=%v Sum(%d) = %v, want %v", useVec, n, got, s)
+			}
+			if got := SumSqDev(x, 50.5); math.Abs(got-q) > 1e-12*q {
+				t.Fatalf("vec=%v SumSqDev(%d) = %v, want %v", useVec, n, got, q)
+			}
+			d, chk := padded(n)
+			ScaleShift(d, x, -0.37, 18.5)
+			chk(t)
+			for i, v := range x {
+				w := float64(v)*-0.37 + 18.5
+				if math.Abs(float64(d[i])-w) > 0x1p-23*(math.Abs(float64(v)*0.37)+18.5) {
+					t.Fatalf("vec=%v ScaleShift(%v) = %v, want %v", useVec, v, d[i], w)
+				}
+			}
+		}
+		useAVX2 = saved
+	}
+}
