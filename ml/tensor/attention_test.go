@@ -105,6 +105,7 @@ func TestAttention(t *testing.T) {
 		c{1, 1, 130, 400, 160, 160}, // several key blocks (bk = 192)
 		c{1, 1, 67, 1100, 40, 24},   // several key blocks (bk = 512), Dv ≠ D
 		c{1, 1, 3, 1, 8, 8},
+		c{1, 1, 300, 300, 512, 512}, // the VAE's single-head mid-block attention (bk = 64)
 	)
 	for _, tc := range cases {
 		name := fmt.Sprintf("%+v", tc)
