@@ -27,6 +27,8 @@ import (
 
 	"github.com/comfyd/comfyd/api"
 	"github.com/comfyd/comfyd/config"
+	"github.com/comfyd/comfyd/executor"
+	"github.com/comfyd/comfyd/graph"
 	"github.com/comfyd/comfyd/modelpaths"
 	"github.com/comfyd/comfyd/node"
 	"github.com/comfyd/comfyd/queue"
@@ -39,15 +41,10 @@ const Version = "0.3.64"
 // ValidateFunc is graph.Validate.
 type ValidateFunc func(reg *node.Registry, env node.Env, prompt *api.Object, targets []string) (outputs []string, nodeErrors map[string]*api.NodeError, err *api.Error)
 
-// Outcome is what running one prompt produced (executor.Outcome).
-type Outcome struct {
-	Success  bool
-	Messages []api.StatusMessage
-	Outputs  *api.Object
-	Meta     map[string]api.NodeMeta
-}
+// Outcome is what running one prompt produced.
+type Outcome = executor.Outcome
 
-// Executor runs prompts (the executor package, adapted in cmd/comfyd).
+// Executor runs prompts: *executor.Executor, or a stand-in in tests.
 type Executor interface {
 	Execute(ctx context.Context, item api.QueueItem) Outcome
 	Interrupt(promptID string)
@@ -55,21 +52,19 @@ type Executor interface {
 	Running() (promptID, clientID, displayNode string)
 }
 
-// SinkAware is implemented by executors that are given their Sink after
-// construction (the hub exists only once the server does).
+// SinkAware is implemented by test executors that are given their Sink
+// after construction (the hub exists only once the server does).
 type SinkAware interface {
 	SetSink(Sink)
 }
 
-// Sink is what the executor sends events through (executor.Sink); the Hub
-// implements it.
-type Sink interface {
-	Send(sid string, msg api.Message)
-	SendBinary(sid string, frame []byte)
-	SupportsPreviewMetadata(sid string) bool
-}
+// Sink is what the executor sends events through; the Hub implements it.
+type Sink = executor.Sink
 
-var _ Sink = (*Hub)(nil)
+var (
+	_ Sink     = (*Hub)(nil)
+	_ Executor = (*executor.Executor)(nil)
+)
 
 // Options wires a Server.
 type Options struct {
@@ -77,8 +72,8 @@ type Options struct {
 	Paths    *modelpaths.Paths
 	Registry *node.Registry
 	Queue    *queue.Queue
-	Executor Executor
-	Validate ValidateFunc
+	Executor Executor     // nil: executor.New on the hub, with the config's cache and preview settings
+	Validate ValidateFunc // nil: graph.Validate
 	Logs     *LogBuffer   // nil: a buffer that writes nowhere else
 	Logger   *slog.Logger // nil: NewLogger(Logs, --verbose)
 }
@@ -110,8 +105,11 @@ type Server struct {
 
 // New builds a server; Start runs its worker.
 func New(o Options) (*Server, error) {
-	if o.Config == nil || o.Paths == nil || o.Registry == nil || o.Queue == nil || o.Executor == nil || o.Validate == nil {
+	if o.Config == nil || o.Paths == nil || o.Registry == nil || o.Queue == nil {
 		return nil, errors.New("server: incomplete options")
+	}
+	if o.Validate == nil {
+		o.Validate = graph.Validate
 	}
 	s := &Server{cfg: o.Config, paths: o.Paths, reg: o.Registry, q: o.Queue, exec: o.Executor, validate: o.Validate,
 		logs: o.Logs, log: o.Logger, maxBody: o.Config.MaxUploadBytes()}
@@ -140,9 +138,13 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.users = u
-	s.hub = newHub(s.log, s.featureFlags(), s.q.Remaining, s.exec.Running)
+	s.hub = newHub(s.log, s.featureFlags(), s.q.Remaining, func() (string, string, string) { return s.exec.Running() })
 	s.logs.setOnWrite(s.hub.logEntry)
-	if sa, ok := s.exec.(SinkAware); ok {
+	if s.exec == nil {
+		s.exec = executor.New(executor.Options{Registry: s.reg, Env: s.paths, Sink: s.hub,
+			Cache:         executor.CachePolicy{Kind: o.Config.CacheKind, LRUSize: o.Config.CacheLRU},
+			PreviewMethod: o.Config.PreviewMethod, PreviewSize: o.Config.PreviewSize})
+	} else if sa, ok := s.exec.(SinkAware); ok {
 		sa.SetSink(s.hub)
 	}
 	s.handler = s.wrap(s.routes())
