@@ -5,5 +5,8 @@ package all
 
 import (
 	_ "github.com/comfyd/comfyd/nodes/image"
+	_ "github.com/comfyd/comfyd/nodes/mask"
+	_ "github.com/comfyd/comfyd/nodes/postprocess"
 	_ "github.com/comfyd/comfyd/nodes/primitive"
+	_ "github.com/comfyd/comfyd/nodes/upscale"
 )
