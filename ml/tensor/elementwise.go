@@ -145,6 +145,12 @@ func binaryTo(op binOp, dst, a, b *Tensor) *Tensor {
 	mustF32(op.name(), dst, a, b)
 	shape := mustBroadcast(a.Shape, b.Shape)
 	checkDst(op.name(), dst, shape)
+	if n := numel(shape); dst.IsContiguous() && a.IsContiguous() && b.IsContiguous() && a.Len() == n && b.Len() == n {
+		// Same shapes, all contiguous: one flat loop, no iterator.
+		D, A, B := dst.Data[dst.Offset:dst.Offset+n], a.Data[a.Offset:a.Offset+n], b.Data[b.Offset:b.Offset+n]
+		ParallelFor(n, elemGrain, func(lo, hi int) { op.vv(D[lo:hi], A[lo:hi], B[lo:hi]) })
+		return dst
+	}
 	it := newIter(shape, dst, a, b)
 	s0, s1, s2 := it.inner(0), it.inner(1), it.inner(2)
 	D, A, B := dst.Data, a.Data, b.Data
@@ -246,6 +252,11 @@ func LerpTo(dst, a, b *Tensor, w float32) *Tensor {
 func unaryTo(name string, dst, a *Tensor, k func(dst, src []float32)) *Tensor {
 	mustF32(name, dst, a)
 	checkDst(name, dst, a.Shape)
+	if n := a.Len(); dst.IsContiguous() && a.IsContiguous() {
+		D, A := dst.Data[dst.Offset:dst.Offset+n], a.Data[a.Offset:a.Offset+n]
+		ParallelFor(n, elemGrain, func(lo, hi int) { k(D[lo:hi], A[lo:hi]) })
+		return dst
+	}
 	it := newIter(a.Shape, dst, a)
 	s0, s1 := it.inner(0), it.inner(1)
 	D, A := dst.Data, a.Data

@@ -167,3 +167,29 @@ func TestHalfOperandPanics(t *testing.T) {
 	}()
 	Add(h, New(2))
 }
+
+// The UNet calls these thousands of times per step: the To forms must not
+// allocate per element or per row (a few for the parallel dispatch only).
+func TestHotPathAllocations(t *testing.T) {
+	rng := newRNG(40)
+	x := randT(rng, 1, 1, 320, 64, 64)
+	out := New(x.Shape...)
+	g := randT(rng, 1, 320)
+	y := randT(rng, 1, 2, 1024, 320)
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"SiLUTo", func() { SiLUTo(out, x) }},
+		{"AddTo", func() { AddTo(out, x, x) }},
+		{"AddInPlace", func() { AddInPlace(out, x) }},
+		{"GroupNormTo", func() { GroupNormTo(out, x, 32, g, g, 1e-5) }},
+		{"GroupNormSiLUTo", func() { GroupNormSiLUTo(out, x, 32, g, g, 1e-5) }},
+		{"LayerNormTo", func() { LayerNormTo(y, y, g, g, 1e-5) }},
+		{"SoftmaxTo", func() { SoftmaxTo(y, y) }},
+	} {
+		if n := testing.AllocsPerRun(5, c.f); n > 4 {
+			t.Errorf("%s: %v allocations per call", c.name, n)
+		}
+	}
+}
