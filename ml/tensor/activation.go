@@ -49,13 +49,7 @@ func GELU(a *Tensor) *Tensor { return GELUTo(New(a.Shape...), a) }
 // QuickGELUTo sets dst = x·sigmoid(1.702·x) elementwise (CLIP's
 // quick_gelu) and returns dst.
 func QuickGELUTo(dst, a *Tensor) *Tensor {
-	return unaryTo("QuickGELU", dst, a, func(d, s []float32) {
-		s = s[:len(d)]
-		for i := range d {
-			x := s[i]
-			d[i] = x / (1 + vec.Exp32(-1.702*x))
-		}
-	})
+	return unaryTo("QuickGELU", dst, a, vec.QuickGELU)
 }
 
 // QuickGELU returns x·sigmoid(1.702·x) elementwise.

@@ -100,9 +100,22 @@ func Max(src []float32) float32 {
 // SiLU sets dst[i] = SiLU32(src[i]); dst may be src.
 func SiLU(dst, src []float32) {
 	src = src[:len(dst)]
-	done := siluBulk(dst, src)
+	done := siluBulk(dst, src, 1)
 	for i := done; i < len(dst); i++ {
 		dst[i] = SiLU32(src[i])
+	}
+}
+
+// QuickGELU32 returns x·sigmoid(1.702·x) = x/(1+e^(-1.702·x)) (CLIP's
+// quick_gelu).
+func QuickGELU32(x float32) float32 { return x / (1 + Exp32(-1.702*x)) }
+
+// QuickGELU sets dst[i] = QuickGELU32(src[i]); dst may be src.
+func QuickGELU(dst, src []float32) {
+	src = src[:len(dst)]
+	done := siluBulk(dst, src, 1.702)
+	for i := done; i < len(dst); i++ {
+		dst[i] = QuickGELU32(src[i])
 	}
 }
 

@@ -12,7 +12,7 @@ func expSubSumAVX2(dst, src *float32, n int, m float32) float64
 func maxAVX2(src *float32, n int) float32
 
 //go:noescape
-func siluAVX2(dst, src *float32, n int)
+func siluAVX2(dst, src *float32, n int, k float32)
 
 //go:noescape
 func geluAVX2(dst, src, mul *float32, n int)
@@ -36,12 +36,12 @@ func maxBulk(src []float32) (int, float32) {
 	return n, maxAVX2(&src[0], n)
 }
 
-func siluBulk(dst, src []float32) int {
+func siluBulk(dst, src []float32, k float32) int {
 	n := len(dst) &^ 7
 	if !useAVX2 || n == 0 {
 		return 0
 	}
-	siluAVX2(&dst[0], &src[0], n)
+	siluAVX2(&dst[0], &src[0], n, k)
 	return n
 }
 

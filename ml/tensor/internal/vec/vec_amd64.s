@@ -362,16 +362,18 @@ mxdone:
 	MOVSS X0, ret+16(FP)
 	RET
 
-// func siluAVX2(dst, src *float32, n int)
-TEXT ·siluAVX2(SB), NOSPLIT, $0-24
+// func siluAVX2(dst, src *float32, n int, k float32): x/(1+e^(-k·x))
+TEXT ·siluAVX2(SB), NOSPLIT, $0-28
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
+	VBROADCASTSS k+24(FP), Y7
 	EXPCONSTS
 	VXORPS Y6, Y6, Y6
 slloop:
 	VMOVUPS (SI), Y5
-	VSUBPS Y5, Y6, Y0
+	VMULPS Y7, Y5, Y0
+	VSUBPS Y0, Y6, Y0
 	EXP8
 	VADDPS Y12, Y0, Y0
 	VDIVPS Y0, Y5, Y0

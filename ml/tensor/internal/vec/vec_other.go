@@ -7,7 +7,7 @@ var useAVX2 = false
 
 func expSubSumBulk(dst, src []float32, m float32) (int, float64) { return 0, 0 }
 func maxBulk(src []float32) (int, float32)                       { return 0, 0 }
-func siluBulk(dst, src []float32) int                            { return 0 }
+func siluBulk(dst, src []float32, k float32) int                 { return 0 }
 func geluBulk(dst, src, mul []float32) int                       { return 0 }
 
 func sumBulk(s []float32) (int, float64)                  { return 0, 0 }

@@ -118,6 +118,14 @@ func TestKernels(t *testing.T) {
 				}
 			}
 			d, chk = padded(n)
+			QuickGELU(d, x)
+			chk(t)
+			for i := range d {
+				if w := QuickGELU32(x[i]); !near(d[i], w, 4e-7, 1e-38) {
+					t.Fatalf("vec=%v QuickGELU(%v) = %v, want %v", useVec, x[i], d[i], w)
+				}
+			}
+			d, chk = padded(n)
 			GELU(d, x)
 			chk(t)
 			for i := range d {
