@@ -131,11 +131,16 @@ func (s *Server) postPrompt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	item := api.QueueItem{Number: number, PromptID: id, Prompt: prompt, ExtraData: extra, Outputs: outputs}
-	if err := s.q.Put(item); err != nil {
+	s.putMu.Lock()
+	err = s.q.Put(item)
+	if err == nil {
+		s.broadcastStatus()
+	}
+	s.putMu.Unlock()
+	if err != nil {
 		s.fail(w, r, fmt.Errorf("queueing prompt: %w", err))
 		return
 	}
-	s.broadcastStatus()
 	writeJSON(w, r, http.StatusOK, api.PromptResponse{PromptID: id, Number: number, NodeErrors: nodeErrors})
 }
 

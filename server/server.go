@@ -96,6 +96,11 @@ type Server struct {
 	maxBody      int64
 	loopbackOnly bool
 
+	// putMu orders the status broadcast of POST /prompt before the one of
+	// the worker taking that prompt (ComfyUI sends both from inside its
+	// queue's lock), so clients see status before execution_start.
+	putMu sync.Mutex
+
 	freeMu                 sync.Mutex
 	freeUnload, freeMemory bool
 
@@ -251,7 +256,9 @@ func (s *Server) worker(ctx context.Context) {
 		if err != nil {
 			return
 		}
+		s.putMu.Lock()
 		s.broadcastStatus()
+		s.putMu.Unlock()
 		start := time.Now()
 		out := s.exec.Execute(ctx, item)
 		entry := api.HistoryEntry{
