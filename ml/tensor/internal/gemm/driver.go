@@ -26,7 +26,7 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	kn := active
+	kn := active.Load()
 	nw := runtime.GOMAXPROCS(0)
 	if m*n*k < serialFlops {
 		nw = 1

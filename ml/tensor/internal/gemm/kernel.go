@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 )
 
 // kernel is a register-tiled micro-kernel with its panel widths and the
@@ -24,14 +25,15 @@ var generic = &kernel{name: "generic", mr: 4, nr: 4, mc: 128, nc: 128, fn: kernG
 // kernels lists the usable kernels on this machine, best last.
 var kernels = append([]*kernel{generic}, archKernels()...)
 
-// active is the kernel Run uses.
-var active = generic
+// active is the kernel Run uses; atomic so that a test switching paths
+// does not race with multiplications running elsewhere.
+var active atomic.Pointer[kernel]
 
 func init() {
-	active = kernels[len(kernels)-1]
+	active.Store(kernels[len(kernels)-1])
 	if env := os.Getenv("COMFYD_GEMM"); env != "" {
 		if err := Use(env); err != nil {
-			fmt.Fprintf(os.Stderr, "comfyd: COMFYD_GEMM: %v; using %s\n", err, active.name)
+			fmt.Fprintf(os.Stderr, "comfyd: COMFYD_GEMM: %v; using %s\n", err, Path())
 		}
 	}
 }
@@ -47,14 +49,14 @@ func Paths() []string {
 }
 
 // Path returns the name of the kernel in use.
-func Path() string { return active.name }
+func Path() string { return active.Load().name }
 
 // Use selects a kernel by name. It is for tests and benchmarks and must not
 // race with running multiplications.
 func Use(name string) error {
 	for _, k := range kernels {
 		if k.name == name {
-			active = k
+			active.Store(k)
 			return nil
 		}
 	}
