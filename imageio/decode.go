@@ -84,8 +84,7 @@ func CheckSize(w, h int) error {
 }
 
 // Decode decodes an image file into frames the way ComfyUI's loaders see
-// them through PIL: every frame of an animation (GIF, APNG's first frame
-// only, animated WebP) composited to the full canvas, JPEG EXIF orientation
+// them through PIL: every frame of an animation (GIF, APNG, animated WebP) composited to the full canvas, JPEG EXIF orientation
 // applied (ImageOps.exif_transpose).
 func Decode(data []byte) (*Decoded, error) {
 	format, w, h, err := DecodeConfig(data)
@@ -103,6 +102,11 @@ func Decode(data []byte) (*Decoded, error) {
 			return nil, err
 		}
 		d.Frames = []Frame{f}
+		if hdr, _ := pngHeader(data); hdr.Animated {
+			if d.Frames, err = decodeAPNG(data, f.Mode, f.HasAlpha, f.PaletteTransparency); err != nil {
+				return nil, err
+			}
+		}
 	case "JPEG":
 		img, err := jpeg.Decode(bytes.NewReader(data))
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/png"
 	"strings"
 	"testing"
@@ -289,6 +290,72 @@ func FuzzReadPNGText(f *testing.F) {
 		texts, _ := ReadPNGText(bytes.NewReader(data))
 		for _, tx := range texts {
 			_ = tx.Key + tx.Value
+		}
+	})
+}
+
+func TestDecodeAPNGFrames(t *testing.T) {
+	a, b, c := testImage(4, 3, 4), testImage(4, 3, 4), testImage(4, 3, 4)
+	b.Pix[5] ^= 0x55
+	c.Pix[9] ^= 0xaa
+	var buf bytes.Buffer
+	if err := EncodeAPNG(&buf, []*Image8{a, b, c}, APNGOptions{DurationMs: 50}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Frames) != 3 {
+		t.Fatalf("%d frames", len(d.Frames))
+	}
+	for i, want := range []*Image8{a, b, c} {
+		if !bytes.Equal(d.Frames[i].RGBA.Pix, want.Pix) || d.Frames[i].Mode != "RGBA" {
+			t.Fatalf("frame %d differs", i)
+		}
+	}
+}
+
+func TestDecodeGIFFrames(t *testing.T) {
+	pal := color.Palette{color.RGBA{0, 0, 0, 255}, color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 0, 0}}
+	f0 := image.NewPaletted(image.Rect(0, 0, 3, 2), pal)
+	f1 := image.NewPaletted(image.Rect(1, 1, 2, 2), pal) // one red pixel at (1,1)
+	f1.SetColorIndex(1, 1, 1)
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{f0, f1}, Delay: []int{1, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Frames) != 2 || d.Frames[0].Mode != "P" || !d.Frames[0].PaletteTransparency || d.Frames[1].Mode != "RGBA" {
+		t.Fatalf("%d frames", len(d.Frames))
+	}
+	// Frame 1 is frame 0 with the red pixel drawn over it.
+	px := d.Frames[1].RGBA.Pix[(1*3+1)*4:]
+	if px[0] != 255 || px[1] != 0 || d.Frames[1].RGBA.Pix[0] != 0 || d.Frames[1].RGBA.Pix[3] != 255 {
+		t.Fatalf("%v", d.Frames[1].RGBA.Pix)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	var buf bytes.Buffer
+	EncodePNG(&buf, testImage(3, 2, 4), PNGOptions{Level: 1})
+	f.Add(buf.Bytes())
+	buf.Reset()
+	EncodeAPNG(&buf, []*Image8{testImage(2, 2, 3), NewImage8(2, 2, 3)}, APNGOptions{DurationMs: 10})
+	f.Add(buf.Bytes())
+	f.Add([]byte("GIF89a"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := Decode(data)
+		if err != nil {
+			return
+		}
+		for _, fr := range d.Frames {
+			if len(fr.RGBA.Pix) != fr.RGBA.Width*fr.RGBA.Height*4 {
+				t.Fatal("bad frame buffer")
+			}
 		}
 	})
 }

@@ -365,3 +365,23 @@ func TestImageBatchResize(t *testing.T) {
 		t.Fatal("channel mismatch accepted")
 	}
 }
+
+// Multi-frame files load as a batch (one mask per frame).
+func TestLoadImageFramesBatch(t *testing.T) {
+	env := newTestEnv(t)
+	a := &imageio.Image8{Width: 2, Height: 1, Channels: 4, Pix: []byte{10, 20, 30, 255, 40, 50, 60, 0}}
+	b := &imageio.Image8{Width: 2, Height: 1, Channels: 4, Pix: []byte{1, 2, 3, 255, 4, 5, 6, 255}}
+	var buf bytes.Buffer
+	if err := imageio.EncodeAPNG(&buf, []*imageio.Image8{a, b}, imageio.APNGOptions{DurationMs: 100}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(env.InputDir(), "anim.png"), buf.Bytes(), 0o644)
+	res := run(t, env, "LoadImage", node.Inputs{"image": "anim.png"})
+	im, mask := res.Outputs[0].(*tensor.Tensor), res.Outputs[1].(*tensor.Tensor)
+	if im.Shape[0] != 2 || mask.Shape[0] != 2 || mask.Shape[2] != 2 {
+		t.Fatalf("%v %v", im.Shape, mask.Shape)
+	}
+	if im.Data[6] != float32(1)/255 || mask.Data[1] != 1 || mask.Data[3] != 0 {
+		t.Fatalf("%v %v", im.Data, mask.Data)
+	}
+}
