@@ -68,6 +68,7 @@ func Conv2dTo(dst, x, w, bias *Tensor, stride, padding int) *Tensor {
 		bvals = bias.Float().Values()
 	}
 	hw, ohw := h*wd, ho*wo
+	var padBuf []float32
 	for n := 0; n < nb; n++ {
 		img := x.Data[x.Offset+n*cin*hw : x.Offset+(n+1)*cin*hw]
 		c := dst.Data[dst.Offset+n*cout*ohw : dst.Offset+(n+1)*cout*ohw]
@@ -82,10 +83,16 @@ func Conv2dTo(dst, x, w, bias *Tensor, stride, padding int) *Tensor {
 			beta = 1
 		}
 		var b gemm.Packer
-		if kh == 1 && kw == 1 && stride == 1 && padding == 0 {
+		cols := &im2col{x: img, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, wo: wo}
+		switch {
+		case kh == 1 && kw == 1 && stride == 1 && padding == 0:
 			b = gemm.MatrixF32(img, hw, true) // the image is already the k×n matrix
-		} else {
-			b = &im2col{x: img, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, wo: wo}
+		case stride == 1 && wo >= 16:
+			// Rows of output wide enough for whole panels: the kernels read
+			// patches straight from a zero-padded copy of the image.
+			b = newIm2colInPlace(cols, &padBuf)
+		default:
+			b = cols
 		}
 		gemm.Run(cout, ohw, k, 1, a, b, beta, c, ohw)
 	}
@@ -162,6 +169,58 @@ func (p *im2col) Pack(dst []float32, l0, nl, p0, kc, w int) {
 					ky = 0
 					ci++
 				}
+			}
+		}
+	}
+}
+
+// im2colInPlace adds gemm.InPlace to a stride-1 im2col: with the image
+// zero-padded to hp×wp, the patch entry for output pixel (oy, ox) at depth
+// (ci, ky, kx) is xp[(oy·wp + ox) + (ci·hp·wp + ky·wp + kx)], a pixel part
+// plus a depth part, so a panel of pixels within one output row is a run of
+// consecutive floats at every depth.
+type im2colInPlace struct {
+	*im2col
+	xp     []float32
+	hp, wp int
+}
+
+func newIm2colInPlace(p *im2col, buf *[]float32) *im2colInPlace {
+	cin := len(p.x) / (p.h * p.w)
+	hp, wp := p.h+2*p.pad, p.w+2*p.pad
+	xp := p.x
+	if p.pad > 0 {
+		if cap(*buf) < cin*hp*wp {
+			*buf = make([]float32, cin*hp*wp)
+		}
+		xp = (*buf)[:cin*hp*wp]
+		clear(xp)
+		for ci := 0; ci < cin; ci++ {
+			for y := 0; y < p.h; y++ {
+				copy(xp[ci*hp*wp+(y+p.pad)*wp+p.pad:][:p.w], p.x[ci*p.h*p.w+y*p.w:][:p.w])
+			}
+		}
+	}
+	return &im2colInPlace{im2col: p, xp: xp, hp: hp, wp: wp}
+}
+
+func (p *im2colInPlace) Storage() []float32 { return p.xp }
+
+func (p *im2colInPlace) PanelOffset(j0, w int) (int, bool) {
+	oy, ox := j0/p.wo, j0%p.wo
+	return oy*p.wp + ox, ox+w <= p.wo
+}
+
+func (p *im2colInPlace) DepthOffsets(offs []int64, p0 int) {
+	khw := p.kh * p.kw
+	ci, ky, kx := p0/khw, p0%khw/p.kw, p0%p.kw
+	for i := range offs {
+		offs[i] = int64(ci*p.hp*p.wp + ky*p.wp + kx)
+		if kx++; kx == p.kw {
+			kx = 0
+			if ky++; ky == p.kh {
+				ky = 0
+				ci++
 			}
 		}
 	}

@@ -62,6 +62,10 @@ func TestConv2d(t *testing.T) {
 			{1, 16, 4, 4, 130, 3, 1, 1}, // Cout > H·W: the other sharing strategy
 			{1, 2, 3, 3, 3, 5, 1, 2},
 			{1, 3, 10, 10, 4, 1, 2, 0}, // 1×1 strided goes through im2col
+			{2, 5, 9, 40, 16, 3, 1, 1}, // wide rows: patches read in place, ragged panels packed
+			{1, 7, 6, 64, 9, 3, 1, 1},
+			{1, 3, 5, 33, 3, 3, 1, 0},
+			{1, 30, 4, 32, 5, 1, 1, 0},
 		}
 		for _, c := range cases {
 			for _, dt := range []DType{F32, F16, BF16} {

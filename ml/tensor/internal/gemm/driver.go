@@ -74,12 +74,19 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 	ap := packWhole(a, m, k, kc, kn.mr, nw)
 	nc := splitLines(n, kn.nr, kn.nc, nw)
 	tasks := (n + nc - 1) / nc
+	ip, inPlace := b.(InPlace)
+	inPlace = inPlace && kn.offB != nil
 	parallel(tasks, nw, func(t int, ws *workspace) {
 		j0 := t * nc
 		nb := min(nc, n-j0)
 		bp := ws.buf(roundUp(nb, kn.nr) * kc)
 		for p0 := 0; p0 < k; p0 += kc {
 			kb := min(kc, k-p0)
+			if inPlace {
+				aa := ap[roundUp(m, kn.mr)*p0:]
+				kn.macroOffB(kb, p0, aa, m, ip, j0, nb, bp, c[j0:], ldc, alpha, betaAt(beta, p0), ws)
+				continue
+			}
 			b.Pack(bp, j0, nb, p0, kb, kn.nr)
 			aa := ap[roundUp(m, kn.mr)*p0:]
 			kn.macro(kb, aa, m, bp, nb, c[j0:], ldc, alpha, betaAt(beta, p0), true, ws)
@@ -169,6 +176,8 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 type workspace struct {
 	pack []float32
 	tile []float32
+	offs []int64 // depth offsets of an in-place B
+	base []int   // panel offsets of an in-place B (-1: packed)
 }
 
 func (ws *workspace) buf(n int) []float32 {
@@ -242,21 +251,8 @@ func (kn *kernel) macro(kc int, ap []float32, mrows int, bp []float32, ncols int
 		if len(ws.tile) < mr*nr {
 			ws.tile = make([]float32, mr*nr)
 		}
-		t := ws.tile
-		kn.fn(kc, apan, bpan, t, nr, 1, 0)
-		for i := 0; i < mi; i++ {
-			row := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nj]
-			tr := t[i*nr : i*nr+nj]
-			if beta == 0 {
-				for j, v := range tr {
-					row[j] = alpha * v
-				}
-			} else {
-				for j, v := range tr {
-					row[j] = alpha*v + beta*row[j]
-				}
-			}
-		}
+		kn.fn(kc, apan, bpan, ws.tile, nr, 1, 0)
+		storeEdge(ws.tile, nr, mi, nj, c[ir*ldc+jr:], ldc, alpha, beta)
 	}
 	if aOuter {
 		for ir := 0; ir < mrows; ir += mr {
@@ -294,6 +290,82 @@ func (kn *kernel) macroDirect(kc int, a []float32, lda, mrows int, ap, bp []floa
 		}
 		for ir := 0; ir < full; ir += mr {
 			kn.direct(kc, a[ir*lda:], lda, bpan, c[ir*ldc+jr:], ldc, alpha, beta)
+		}
+	}
+}
+
+// storeEdge sets the mi×nj corner of C to alpha·t + beta·C, t being a
+// scratch tile with rows nr apart.
+func storeEdge(t []float32, nr, mi, nj int, c []float32, ldc int, alpha, beta float32) {
+	for i := 0; i < mi; i++ {
+		row := c[i*ldc : i*ldc+nj]
+		tr := t[i*nr : i*nr+nj]
+		if beta == 0 {
+			for j, v := range tr {
+				row[j] = alpha * v
+			}
+		} else {
+			for j, v := range tr {
+				row[j] = alpha*v + beta*row[j]
+			}
+		}
+	}
+}
+
+// macroOffB is macro (A panels outer) for an in-place B: columns
+// [j0, j0+ncols) at depths [p0, p0+kc). Panels that cannot be read in place
+// are packed into bp first.
+func (kn *kernel) macroOffB(kc, p0 int, ap []float32, mrows int, ip InPlace, j0, ncols int, bp []float32, c []float32, ldc int, alpha, beta float32, ws *workspace) {
+	mr, nr := kn.mr, kn.nr
+	if cap(ws.offs) < kc {
+		ws.offs = make([]int64, kc)
+	}
+	offs := ws.offs[:kc]
+	ip.DepthOffsets(offs, p0)
+	lo, hi := offs[0], offs[0]
+	for _, o := range offs {
+		lo, hi = min(lo, o), max(hi, o)
+	}
+	data := ip.Storage()
+	np := (ncols + nr - 1) / nr
+	if cap(ws.base) < np {
+		ws.base = make([]int, np)
+	}
+	base := ws.base[:np]
+	for q := range base {
+		jr := q * nr
+		cnt := min(nr, ncols-jr)
+		if cnt == nr && lo >= 0 {
+			// The bounds check for every depth of the panel, once.
+			if off, ok := ip.PanelOffset(j0+jr, nr); ok && off >= 0 && int64(off)+hi+int64(nr) <= int64(len(data)) {
+				base[q] = off
+				continue
+			}
+		}
+		base[q] = -1
+		ip.Pack(bp[jr*kc:(jr+nr)*kc], j0+jr, cnt, p0, kc, nr)
+	}
+	if len(ws.tile) < mr*nr {
+		ws.tile = make([]float32, mr*nr)
+	}
+	for ir := 0; ir < mrows; ir += mr {
+		apan := ap[ir*kc : (ir+mr)*kc]
+		mi := min(mr, mrows-ir)
+		for q, off := range base {
+			jr := q * nr
+			nj := min(nr, ncols-jr)
+			switch {
+			case off >= 0 && mi == mr:
+				kn.offB(kc, apan, data[off:], offs, c[ir*ldc+jr:], ldc, alpha, beta)
+			case off >= 0:
+				kn.offB(kc, apan, data[off:], offs, ws.tile, nr, 1, 0)
+				storeEdge(ws.tile, nr, mi, nj, c[ir*ldc+jr:], ldc, alpha, beta)
+			case mi == mr && nj == nr:
+				kn.fn(kc, apan, bp[jr*kc:(jr+nr)*kc], c[ir*ldc+jr:], ldc, alpha, beta)
+			default:
+				kn.fn(kc, apan, bp[jr*kc:(jr+nr)*kc], ws.tile, nr, 1, 0)
+				storeEdge(ws.tile, nr, mi, nj, c[ir*ldc+jr:], ldc, alpha, beta)
+			}
 		}
 	}
 }

@@ -146,6 +146,52 @@ func kernDirect(name string, mr, nv int, reg string, vl int, prefetch bool) {
 	w.WriteString("\n")
 }
 
+// kernOffB emits an mr×(nv vectors) kernel with a packed A panel and B read
+// in place: depth p's nv vectors start at b + 4·offs[p] (offs are int64).
+func kernOffB(name string, mr, nv int, reg string, vl int) {
+	vb := vl * 4
+	nacc := mr * nv
+	bReg := func(v int) string { return fmt.Sprintf("%s%d", reg, nacc+v) }
+	aReg := func(r int) string { return fmt.Sprintf("%s%d", reg, nacc+nv+r%2) }
+	fmt.Fprintf(&w, "// func %s(k int, a, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)\n", name)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ b+16(FP), DI")
+	p("MOVQ offs+24(FP), R11")
+	p("MOVQ c+32(FP), DX")
+	p("MOVQ ldc+40(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ DX, BX")
+	for r := 0; r < mr; r++ {
+		p("PREFETCHT0 (BX)")
+		if nv*vb > 64 {
+			p("PREFETCHT0 %d(BX)", nv*vb-4)
+		}
+		p("ADDQ R8, BX")
+	}
+	for i := 0; i < nacc; i++ {
+		p("%s %s%d, %s%d, %s%d", xor(reg), reg, i, reg, i, reg, i)
+	}
+	fmt.Fprintf(&w, "loop:\n")
+	p("MOVQ (R11), AX")
+	for v := 0; v < nv; v++ {
+		p("VMOVUPS %d(DI)(AX*4), %s", v*vb, bReg(v))
+	}
+	for r := 0; r < mr; r++ {
+		p("VBROADCASTSS %d(SI), %s", 4*r, aReg(r))
+		for v := 0; v < nv; v++ {
+			p("VFMADD231PS %s, %s, %s%d", bReg(v), aReg(r), reg, r*nv+v)
+		}
+	}
+	p("ADDQ $8, R11")
+	p("ADDQ $%d, SI", 4*mr)
+	p("DECQ CX")
+	p("JNZ loop")
+	epilogue(mr, nv, reg, vb, aReg(0), aReg(1), 48)
+	w.WriteString("\n")
+}
+
 // peak emits a loop of n iterations of nacc independent FMAs.
 func peak(name, reg string, nacc int) {
 	fmt.Fprintf(&w, "// func %s(n int)\n", name)
@@ -171,6 +217,8 @@ func main() {
 	kern("kern6x16avx2", 6, 2, "Y", 8)
 	kernDirect("kern14x32avx512direct", 14, 2, "Z", 16, false)
 	kernDirect("kern6x16avx2direct", 6, 2, "Y", 8, false)
+	kernOffB("kern14x32avx512offb", 14, 2, "Z", 16)
+	kernOffB("kern6x16avx2offb", 6, 2, "Y", 8)
 	peak("peakAVX512", "Z", 20)
 	peak("peakAVX2", "Y", 12)
 	if err := os.WriteFile("kernel_amd64.s", w.Bytes(), 0o644); err != nil {

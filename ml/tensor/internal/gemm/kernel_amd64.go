@@ -24,6 +24,16 @@ func kern14x32avx512direct(k int, a *float32, lda int, b, c *float32, ldc int, a
 //go:noescape
 func kern6x16avx2direct(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
 
+// kern14x32avx512offb and kern6x16avx2offb take a packed A panel and read B
+// in place: depth p's row of the tile is b[offs[p]:][:nr]. Reference:
+// kernGeneric's loop with b[p*nr+j] read as b[offs[p]+j].
+//
+//go:noescape
+func kern14x32avx512offb(k int, a, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern6x16avx2offb(k int, a, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)
+
 // kern6x16avx2 is the AVX2+FMA micro-kernel: 12 ymm accumulators (6 rows ×
 // 16 columns); reference kernGeneric's loop with mr=6, nr=16.
 //
@@ -54,11 +64,11 @@ func asmKernel(f func(k int, a, b, c *float32, ldc int, alpha, beta float32), mr
 func archKernels() (ks []*kernel) {
 	if cpu.X86.AVX2 && cpu.X86.FMA {
 		ks = append(ks, &kernel{name: "avx2", mr: 6, nr: 16, mc: 120, nc: 256,
-			fn: asmKernel(kern6x16avx2, 6, 16), direct: asmDirect(kern6x16avx2direct, 6, 16)})
+			fn: asmKernel(kern6x16avx2, 6, 16), direct: asmDirect(kern6x16avx2direct, 6, 16), offB: asmOffB(kern6x16avx2offb, 6, 16)})
 	}
 	if cpu.X86.AVX512F {
 		ks = append(ks, &kernel{name: "avx512", mr: 14, nr: 32, mc: 252, nc: 256,
-			fn: asmKernel(kern14x32avx512, 14, 32), direct: asmDirect(kern14x32avx512direct, 14, 32)})
+			fn: asmKernel(kern14x32avx512, 14, 32), direct: asmDirect(kern14x32avx512direct, 14, 32), offB: asmOffB(kern14x32avx512offb, 14, 32)})
 	}
 	return ks
 }
@@ -85,5 +95,17 @@ func asmDirect(f func(k int, a *float32, lda int, b, c *float32, ldc int, alpha,
 			panic("gemm: micro-kernel operands out of range")
 		}
 		f(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
+	}
+}
+
+// asmOffB wraps an in-place-B assembly kernel. The caller guarantees that
+// b[offs[p]:][:nr] is in range for every p (it checks the largest offset
+// once per block); here only the cheap checks.
+func asmOffB(f func(k int, a, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32), mr, nr int) func(k int, a, b []float32, offs []int64, c []float32, ldc int, alpha, beta float32) {
+	return func(k int, a, b []float32, offs []int64, c []float32, ldc int, alpha, beta float32) {
+		if k <= 0 || len(a) < k*mr || len(offs) < k || len(b) < nr || len(c) < (mr-1)*ldc+nr || ldc < nr {
+			panic("gemm: micro-kernel operands out of range")
+		}
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, alpha, beta)
 	}
 }

@@ -14,6 +14,21 @@ type Packer interface {
 	Pack(dst []float32, l0, nl, p0, kc, w int)
 }
 
+// InPlace is implemented by B operands whose panels can often be read where
+// they lie instead of being packed (kernels with an offB variant): for a
+// panel of w lines starting at line j0, the entry (line j0+r, depth p) is
+// Storage()[PanelOffset(j0, w) + offs[p-p0] + r], offs from DepthOffsets.
+type InPlace interface {
+	Packer
+	// Storage is the float32 slice panels are read from.
+	Storage() []float32
+	// PanelOffset returns the storage offset of the panel of w lines at
+	// j0, or false if that panel must be packed.
+	PanelOffset(j0, w int) (int, bool)
+	// DepthOffsets sets offs[i] for depth p0+i.
+	DepthOffsets(offs []int64, p0 int)
+}
+
 // MatrixF32 returns a Packer for a row-major float32 matrix with leading
 // dimension ld. If depthMajor, the entry (line l, depth p) is a[p·ld+l]
 // (A transposed, or B as stored k×n); otherwise it is a[l·ld+p].
@@ -35,6 +50,17 @@ type f32Mat struct {
 	a          []float32
 	ld         int
 	depthMajor bool
+}
+
+func (m f32Mat) Storage() []float32 { return m.a }
+
+// PanelOffset: a row-major k×n B (depth-major) is read in place.
+func (m f32Mat) PanelOffset(j0, w int) (int, bool) { return j0, m.depthMajor }
+
+func (m f32Mat) DepthOffsets(offs []int64, p0 int) {
+	for i := range offs {
+		offs[i] = int64(p0+i) * int64(m.ld)
+	}
 }
 
 func (m f32Mat) Pack(dst []float32, l0, nl, p0, kc, w int) {
