@@ -39,12 +39,17 @@ func gemmB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // dimensions broadcast as in torch.matmul (both at least 2-D). a is computed
 // in float32 (widened if half); b may be stored as F32, F16 or BF16.
 // Transposed views (Permute) are used in place, without copies.
+//
+// Reference loop, per batch index:
+//
+//	out[i,j] = Σ_p a[i,p]·b[p,j]
 func MatMul(a, b *Tensor) *Tensor {
 	return MatMulTo(nil, a, b)
 }
 
 // MatMulTo is MatMul into dst, which must have the result's shape and unit
-// stride in its last dimension; a nil dst allocates one. It returns dst.
+// stride in its last dimension and must not overlap a or b; a nil dst
+// allocates one. It returns dst.
 func MatMulTo(dst, a, b *Tensor) *Tensor {
 	if a.Dims() < 2 || b.Dims() < 2 {
 		panic(fmt.Sprintf("tensor: MatMul needs 2-D or more, got %v and %v", a.Shape, b.Shape))
@@ -196,14 +201,16 @@ func sameInts(a, b []int) bool {
 }
 
 // Linear returns x·wᵀ + bias for x [..., in], w [out, in] as PyTorch stores
-// it (F32, F16 or BF16, widened while packed) and bias [out] or nil.
+// it (F32, F16 or BF16, widened while packed) and bias [out] or nil:
+//
+//	out[..., o] = bias[o] + Σ_i x[..., i]·w[o, i]
 func Linear(x, w, bias *Tensor) *Tensor {
 	shape := append(append([]int(nil), x.Shape[:max(x.Dims()-1, 0)]...), w.Dim(0))
 	return LinearTo(New(shape...), x, w, bias)
 }
 
 // LinearTo is Linear into dst ([..., out], rows evenly spaced with unit
-// stride); it returns dst.
+// stride, not overlapping x or w); it returns dst.
 func LinearTo(dst, x, w, bias *Tensor) *Tensor {
 	if w.Dims() != 2 || x.Dims() < 1 || x.Dim(-1) != w.Dim(1) {
 		panic(fmt.Sprintf("tensor: Linear of %v with weight %v", x.Shape, w.Shape))
