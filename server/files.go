@@ -408,8 +408,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, save func(f *upl
 		return
 	}
 	sub := f.fields["subfolder"]
-	folder, err := modelpaths.SafeJoin(dir, path.Clean("/" + filepath.ToSlash(sub))[1:])
-	if err != nil || strings.Contains(sub, "..") {
+	folder, err := modelpaths.SafeJoin(dir, filepath.ToSlash(sub))
+	if err != nil {
 		writeEmpty(w, http.StatusBadRequest)
 		return
 	}

@@ -418,3 +418,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+func newRequest(method, u string, body []byte) (*http.Request, error) {
+	return http.NewRequest(method, u, bytes.NewReader(body))
+}
