@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -68,6 +70,10 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		return append(dst, ']'), nil
 	case QueueItem:
 		return t.appendJSON(dst)
+	case HistoryEntry:
+		return t.appendJSON(dst)
+	case StatusMessage:
+		return appendJSON(dst, []any{t.Event, t.Data})
 	}
 	return appendStd(dst, v)
 }
@@ -114,6 +120,67 @@ func (q QueueItem) appendJSON(dst []byte) ([]byte, error) {
 		extra = NewObject()
 	}
 	return appendJSON(dst, []any{q.Number, q.PromptID, q.Prompt, extra, outs})
+}
+
+// appendJSON writes the entry as encoding/json writes the struct (field
+// order, meta keys sorted, nil slices and maps as null).
+func (h HistoryEntry) appendJSON(dst []byte) ([]byte, error) {
+	var err error
+	dst = append(dst, `{"prompt":`...)
+	if dst, err = h.Prompt.appendJSON(dst); err != nil {
+		return nil, err
+	}
+	dst = append(dst, `,"outputs":`...)
+	if dst, err = appendObject(dst, h.Outputs); err != nil {
+		return nil, err
+	}
+	dst = append(dst, `,"status":{"status_str":`...)
+	dst = appendString(dst, h.Status.StatusStr, false)
+	dst = append(dst, `,"completed":`...)
+	dst = strconv.AppendBool(dst, h.Status.Completed)
+	dst = append(dst, `,"messages":`...)
+	if h.Status.Messages == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i, m := range h.Status.Messages {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if dst, err = appendJSON(dst, []any{m.Event, m.Data}); err != nil {
+				return nil, err
+			}
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `},"meta":`...)
+	if h.Meta == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '{')
+		for i, k := range slices.Sorted(maps.Keys(h.Meta)) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			m := h.Meta[k]
+			dst = appendString(dst, k, false)
+			dst = append(dst, `:{"node_id":`...)
+			dst = appendString(dst, m.NodeID, false)
+			dst = append(dst, `,"display_node":`...)
+			dst = appendString(dst, m.DisplayNode, false)
+			dst = append(dst, `,"parent_node":`...)
+			if m.ParentNode == nil {
+				dst = append(dst, "null"...)
+			} else {
+				dst = appendString(dst, *m.ParentNode, false)
+			}
+			dst = append(dst, `,"real_node_id":`...)
+			dst = appendString(dst, m.RealNodeID, false)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, '}'), nil
 }
 
 const hexDigits = "0123456789abcdef"

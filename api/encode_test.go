@@ -83,6 +83,9 @@ func TestMarshalMatchesEncodingJSON(t *testing.T) {
 		HistoryEntry{Prompt: QueueItem{Number: Float(-1), PromptID: "x"}, Outputs: NewObject(),
 			Status: HistoryStatus{StatusStr: "success", Messages: []StatusMessage{{Event: "execution_start", Data: ObjectOf("t", Int(1))}}},
 			Meta:   map[string]NodeMeta{"9": {NodeID: "9"}}},
+		HistoryEntry{}, HistoryEntry{Meta: map[string]NodeMeta{"b<": {ParentNode: new(string)}, "a": {NodeID: "a&", RealNodeID: "\u2028"}},
+			Status: HistoryStatus{Messages: []StatusMessage{{Event: "execution_error", Data: ExecutionError{PromptID: "p", CurrentInputs: ObjectOf("x", Float(1))}}}}},
+		StatusMessage{Event: "e", Data: []any{Float(0.5), nil}}, []any{HistoryEntry{Outputs: ObjectOf("9", nil)}},
 		map[string]any{"z": ObjectOf("b", Int(1), "a", Int(2))}, 3, 2.5, Link{"4", 1},
 	} {
 		checkSame(t, v)
