@@ -118,21 +118,25 @@ type attnPlan struct {
 // over tasks, and gemm runs on the calling worker.
 const serialTile = 1<<21 - 1
 
-// blocks picks the query block bq and key block bk: 64 query rows, and as
-// many keys as keep a tile product serial (32 ≤ bk ≤ 512). When all keys fit
-// one block (cross-attention's 77), query blocks grow up to 256 rows to
-// amortise the per-product packing, as long as tiles stay serial and there
-// are still several tasks per worker.
+// blocks picks the query block bq and key block bk. 128 query rows (64 when
+// that leaves fewer than four tasks per worker) amortise the packing of each
+// key and value block better than 64 did (about 1.3× on the SD shapes), and
+// bk is as many keys as keep a tile product serial (32 ≤ bk ≤ 512). When all
+// keys fit one block (cross-attention's 77), query blocks grow up to 256
+// rows, as long as tiles stay serial and there are several tasks per worker.
 func (a *attnPlan) blocks() {
-	a.bq = 64
+	tasks := func(bq int) int { return a.b * a.h * ((a.tq + bq - 1) / bq) }
+	a.bq = 128
+	if tasks(a.bq) < 4*Workers() {
+		a.bq = 64
+	}
 	dd := max(a.d, a.dv, 1)
 	a.bk = min(max(serialTile/(a.bq*dd)/32*32, 32), 512)
 	if a.tk > a.bk {
 		return
 	}
 	a.bk = max(a.tk, 1) // one block: the plain softmax path
-	for a.bq < 256 && 2*a.bq*a.bk*dd <= serialTile &&
-		a.b*a.h*((a.tq+2*a.bq-1)/(2*a.bq)) >= 4*Workers() {
+	for a.bq < 256 && 2*a.bq*a.bk*dd <= serialTile && tasks(2*a.bq) >= 4*Workers() {
 		a.bq *= 2
 	}
 }
