@@ -125,36 +125,58 @@ func toNRGBA(src image.Image) *image.NRGBA {
 	out := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
 		row := out.Pix[y*out.Stride : y*out.Stride+w*4]
-		for x := 0; x < w; x++ {
-			d := row[x*4 : x*4+4]
-			px, py := b.Min.X+x, b.Min.Y+y
-			switch s := src.(type) {
-			case *image.NRGBA:
-				i := s.PixOffset(px, py)
-				copy(d, s.Pix[i:i+4])
-			case *image.NRGBA64:
-				i := s.PixOffset(px, py)
-				d[0], d[1], d[2], d[3] = s.Pix[i], s.Pix[i+2], s.Pix[i+4], s.Pix[i+6]
-			case *image.RGBA:
-				c := color.NRGBAModel.Convert(s.RGBAAt(px, py)).(color.NRGBA)
-				d[0], d[1], d[2], d[3] = c.R, c.G, c.B, c.A
-			case *image.RGBA64:
-				i := s.PixOffset(px, py)
-				if s.Pix[i+6] == 0xff && s.Pix[i+7] == 0xff {
-					d[0], d[1], d[2], d[3] = s.Pix[i], s.Pix[i+2], s.Pix[i+4], 255
-				} else {
-					c := color.NRGBA64Model.Convert(s.RGBA64At(px, py)).(color.NRGBA64)
-					d[0], d[1], d[2], d[3] = byte(c.R>>8), byte(c.G>>8), byte(c.B>>8), byte(c.A>>8)
+		py := b.Min.Y + y
+		switch s := src.(type) {
+		case *image.NRGBA:
+			i := s.PixOffset(b.Min.X, py)
+			copy(row, s.Pix[i:i+w*4])
+		case *image.NRGBA64:
+			in := s.Pix[s.PixOffset(b.Min.X, py):]
+			for x := 0; x < w; x++ {
+				row[x*4], row[x*4+1], row[x*4+2], row[x*4+3] = in[x*8], in[x*8+2], in[x*8+4], in[x*8+6]
+			}
+		case *image.RGBA:
+			in := s.Pix[s.PixOffset(b.Min.X, py):]
+			for x := 0; x < w; x++ {
+				p := in[x*4 : x*4+4]
+				if p[3] == 255 {
+					copy(row[x*4:x*4+4], p)
+					continue
 				}
-			case *image.Gray:
-				v := s.Pix[s.PixOffset(px, py)]
-				d[0], d[1], d[2], d[3] = v, v, v, 255
-			case *image.Paletted:
-				c := color.NRGBAModel.Convert(s.Palette[s.ColorIndexAt(px, py)]).(color.NRGBA)
-				d[0], d[1], d[2], d[3] = c.R, c.G, c.B, c.A
-			default:
-				c := color.NRGBAModel.Convert(src.At(px, py)).(color.NRGBA)
-				d[0], d[1], d[2], d[3] = c.R, c.G, c.B, c.A
+				c := color.NRGBAModel.Convert(color.RGBA{p[0], p[1], p[2], p[3]}).(color.NRGBA)
+				row[x*4], row[x*4+1], row[x*4+2], row[x*4+3] = c.R, c.G, c.B, c.A
+			}
+		case *image.RGBA64:
+			in := s.Pix[s.PixOffset(b.Min.X, py):]
+			for x := 0; x < w; x++ {
+				p := in[x*8 : x*8+8]
+				if p[6] == 0xff && p[7] == 0xff {
+					row[x*4], row[x*4+1], row[x*4+2], row[x*4+3] = p[0], p[2], p[4], 255
+					continue
+				}
+				c := color.NRGBA64Model.Convert(s.RGBA64At(b.Min.X+x, py)).(color.NRGBA64)
+				row[x*4], row[x*4+1], row[x*4+2], row[x*4+3] = byte(c.R>>8), byte(c.G>>8), byte(c.B>>8), byte(c.A>>8)
+			}
+		case *image.Gray:
+			in := s.Pix[s.PixOffset(b.Min.X, py):]
+			for x := 0; x < w; x++ {
+				v := in[x]
+				row[x*4], row[x*4+1], row[x*4+2], row[x*4+3] = v, v, v, 255
+			}
+		case *image.Paletted:
+			var lut [256][4]byte
+			for i, pc := range s.Palette {
+				c := color.NRGBAModel.Convert(pc).(color.NRGBA)
+				lut[i] = [4]byte{c.R, c.G, c.B, c.A}
+			}
+			in := s.Pix[s.PixOffset(b.Min.X, py):]
+			for x := 0; x < w; x++ {
+				copy(row[x*4:x*4+4], lut[in[x]][:])
+			}
+		default:
+			for x := 0; x < w; x++ {
+				c := color.NRGBAModel.Convert(src.At(b.Min.X+x, py)).(color.NRGBA)
+				row[x*4], row[x*4+1], row[x*4+2], row[x*4+3] = c.R, c.G, c.B, c.A
 			}
 		}
 	}

@@ -24,7 +24,9 @@ var ErrNotPNG = errors.New("imageio: not a PNG file")
 // ReadChunks returns the chunks of a PNG file in order, stopping after
 // IEND (or at the end of data when IEND is missing). Lengths and CRCs are
 // checked.
-func ReadChunks(r io.Reader) ([]Chunk, error) {
+func ReadChunks(r io.Reader) ([]Chunk, error) { return readChunksUntil(r, "IEND") }
+
+func readChunksUntil(r io.Reader, stop string) ([]Chunk, error) {
 	var sig [8]byte
 	if _, err := io.ReadFull(r, sig[:]); err != nil || !bytes.Equal(sig[:], pngSignature) {
 		return nil, ErrNotPNG
@@ -64,7 +66,7 @@ func ReadChunks(r io.Reader) ([]Chunk, error) {
 			return out, fmt.Errorf("imageio: PNG chunk %s has a bad CRC", typ)
 		}
 		out = append(out, Chunk{Type: typ, Data: buf.Bytes()})
-		if typ == "IEND" {
+		if typ == "IEND" || typ == stop {
 			return out, nil
 		}
 	}
@@ -195,9 +197,10 @@ type PNGHeader struct {
 	Animated     bool
 }
 
-// pngHeader reads the IHDR and notes tRNS/acTL.
+// pngHeader reads the IHDR and notes tRNS/acTL (both precede the image
+// data, so reading stops at the first IDAT).
 func pngHeader(data []byte) (PNGHeader, error) {
-	chunks, err := ReadChunks(bytes.NewReader(data))
+	chunks, err := readChunksUntil(bytes.NewReader(data), "IDAT")
 	if len(chunks) == 0 || chunks[0].Type != "IHDR" || len(chunks[0].Data) != 13 {
 		if err == nil {
 			err = errors.New("imageio: PNG without IHDR")

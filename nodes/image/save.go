@@ -7,8 +7,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/comfyd/comfyd/api"
@@ -154,23 +156,38 @@ func SaveImages(images *tensor.Tensor, o SaveOptions) ([]any, error) {
 			return nil, err
 		}
 	}
-	var items []any
-	counter := t.Counter
-	for b := 0; b < images.Shape[0]; b++ {
-		m, err := frame8(images, b)
+	// Images are encoded in parallel (bounded by GOMAXPROCS); names and UI
+	// order stay those of the sequential loop.
+	n := images.Shape[0]
+	items := make([]any, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for b := 0; b < n; b++ {
+		file := fmt.Sprintf("%s_%05d_.png", strings.ReplaceAll(t.Filename, "%batch_num%", strconv.Itoa(b)), t.Counter+b)
+		items[b] = api.ObjectOf("filename", file, "subfolder", t.Subfolder, "type", o.Type)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(b int, file string) {
+			defer func() { <-sem; wg.Done() }()
+			m, err := frame8(images, b)
+			if err != nil {
+				errs[b] = node.Errorf("TypeError", "%s", err.Error())
+				return
+			}
+			var buf bytes.Buffer
+			if err := imageio.EncodePNG(&buf, m, imageio.PNGOptions{Level: o.Level, Before: before}); err != nil {
+				errs[b] = err
+				return
+			}
+			errs[b] = os.WriteFile(filepath.Join(t.Folder, file), buf.Bytes(), 0o644)
+		}(b, file)
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			return nil, node.Errorf("TypeError", "%s", err.Error())
-		}
-		file := fmt.Sprintf("%s_%05d_.png", strings.ReplaceAll(t.Filename, "%batch_num%", strconv.Itoa(b)), counter)
-		var buf bytes.Buffer
-		if err := imageio.EncodePNG(&buf, m, imageio.PNGOptions{Level: o.Level, Before: before}); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(t.Folder, file), buf.Bytes(), 0o644); err != nil {
-			return nil, err
-		}
-		items = append(items, api.ObjectOf("filename", file, "subfolder", t.Subfolder, "type", o.Type))
-		counter++
 	}
 	return items, nil
 }
