@@ -212,68 +212,63 @@ func Resize(img *tensor.Tensor, w, h int, method string) (*tensor.Tensor, error)
 	return restore(out, wasMask), nil
 }
 
-// resample applies taps tx along x and ty along y. Each worker handles a
-// band of output rows of one image: it forms the horizontally resampled
-// input rows it needs (cached per band) and combines them.
+// resample applies taps tx along x and ty along y. Each worker takes bands
+// of output rows of one image: it resamples horizontally the input rows the
+// band reads into a scratch buffer, then sums them vertically, tap by tap.
 func resample(dst, src []float32, B, H, W, C, w, h int, tx, ty taps) {
 	rowIn := W * C
 	rowOut := w * C
 	band := 16
 	bandsPer := (h + band - 1) / band
+	xoff := make([]int, len(tx.idx)) // input offsets of the horizontal taps
+	for i, v := range tx.idx {
+		xoff[i] = int(v) * C
+	}
 	tensor.ParallelFor(B*bandsPer, 1, func(lo, hi int) {
-		var cache map[int32][]float32
-		var pool [][]float32
+		var scratch []float32
 		for job := lo; job < hi; job++ {
 			b, bi := job/bandsPer, job%bandsPer
 			y0, y1 := bi*band, min((bi+1)*band, h)
-			// Release the previous band's rows into the pool.
-			for k, r := range cache {
-				pool = append(pool, r)
-				delete(cache, k)
+			first, last := int(ty.idx[y0*ty.n]), int(ty.idx[y0*ty.n])
+			for _, v := range ty.idx[y0*ty.n : y1*ty.n] {
+				first, last = min(first, int(v)), max(last, int(v))
 			}
-			if cache == nil {
-				cache = map[int32][]float32{}
+			need := (last - first + 1) * rowOut
+			if cap(scratch) < need {
+				scratch = make([]float32, need)
 			}
+			scratch = scratch[:need]
 			img := src[b*H*rowIn : (b+1)*H*rowIn]
-			hrow := func(iy int32) []float32 {
-				if r, ok := cache[iy]; ok {
-					return r
-				}
-				var r []float32
-				if n := len(pool); n > 0 {
-					r, pool = pool[n-1], pool[:n-1]
-				} else {
-					r = make([]float32, rowOut)
-				}
-				in := img[int(iy)*rowIn : (int(iy)+1)*rowIn]
+			for iy := first; iy <= last; iy++ {
+				in := img[iy*rowIn : (iy+1)*rowIn]
+				r := scratch[(iy-first)*rowOut : (iy-first+1)*rowOut]
 				for x := 0; x < w; x++ {
 					wx := tx.w[x*tx.n : (x+1)*tx.n]
-					ix := tx.idx[x*tx.n : (x+1)*tx.n]
+					ox := xoff[x*tx.n : (x+1)*tx.n]
 					for c := 0; c < C; c++ {
 						var s float32
 						for j, wj := range wx {
-							s += wj * in[int(ix[j])*C+c]
+							s += wj * in[ox[j]+c]
 						}
 						r[x*C+c] = s
 					}
 				}
-				cache[iy] = r
-				return r
 			}
 			for y := y0; y < y1; y++ {
 				o := dst[(b*h+y)*rowOut : (b*h+y+1)*rowOut]
 				wy := ty.w[y*ty.n : (y+1)*ty.n]
 				iy := ty.idx[y*ty.n : (y+1)*ty.n]
-				rows := make([][]float32, len(iy))
-				for i := range iy {
-					rows[i] = hrow(iy[i])
-				}
+				r0 := scratch[(int(iy[0])-first)*rowOut:][:len(o)]
+				w0 := wy[0]
 				for k := range o {
-					var s float32
-					for i, wi := range wy {
-						s += wi * rows[i][k]
+					o[k] = w0 * r0[k]
+				}
+				for i := 1; i < len(wy); i++ {
+					wi := wy[i]
+					ri := scratch[(int(iy[i])-first)*rowOut:][:len(o)]
+					for k := range o {
+						o[k] += wi * ri[k]
 					}
-					o[k] = s
 				}
 			}
 		}
