@@ -300,9 +300,14 @@ func MapTo(dst, a *Tensor, f func(float32) float32) *Tensor {
 func Map(a *Tensor, f func(float32) float32) *Tensor { return MapTo(New(a.Shape...), a, f) }
 
 // CopyTo copies src into dst, broadcasting src to dst's shape, and returns dst.
+// Copies that transpose the two innermost dimensions (making a permuted view
+// contiguous, as SD's [B,C,HW] ↔ [B,HW,C]) go tile by tile.
 func CopyTo(dst, src *Tensor) *Tensor {
 	mustF32("Copy", dst, src)
 	it := newIter(dst.Shape, dst, src)
+	if transposeCopy(it, dst.Data, src.Data) {
+		return dst
+	}
 	s0, s1 := it.inner(0), it.inner(1)
 	D, S := dst.Data, src.Data
 	it.run(elemGrain, func(o [3]int, n int) {
@@ -374,3 +379,55 @@ func ClampTo(dst, a *Tensor, lo, hi float32) *Tensor {
 
 // Clamp returns a clamped to [lo, hi].
 func Clamp(a *Tensor, lo, hi float32) *Tensor { return ClampTo(New(a.Shape...), a, lo, hi) }
+
+// transposeCopy copies with a blocked 2-D transpose when, after coalescing,
+// the destination is unit-stride along the last dimension and the source
+// along the one before: reading and writing 32×32 tiles keeps both sides in
+// L1 instead of striding through memory on one of them. It reports whether
+// it applied.
+//
+// Reference loop, for the inner dimensions M×N of every outer index:
+//
+//	dst[i*dm + j] = src[i + j*sn]
+func transposeCopy(it *iter, D, S []float32) bool {
+	r := len(it.shape)
+	if r < 2 || it.st[0][r-1] != 1 || it.st[1][r-2] != 1 || it.st[1][r-1] == 1 {
+		return false
+	}
+	m, n := it.shape[r-2], it.shape[r-1]
+	if m < 8 || n < 8 {
+		return false
+	}
+	const tb = 32
+	dm, sn := it.st[0][r-2], it.st[1][r-1]
+	mb := (m + tb - 1) / tb
+	outer := numel(it.shape[:r-2])
+	ParallelFor(outer*mb, max(1, elemGrain/(tb*n)), func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			o, ib := t/mb, t%mb
+			d0, s0 := it.off[0], it.off[1]
+			for d := r - 3; d >= 0 && o > 0; d-- {
+				k := o % it.shape[d]
+				o /= it.shape[d]
+				d0 += k * it.st[0][d]
+				s0 += k * it.st[1][d]
+			}
+			i0, i1 := ib*tb, min(ib*tb+tb, m)
+			// Read source rows contiguously and write with the stride: the
+			// source stride is often a power of two (HW) whose lines would
+			// collide in L1, the destination's (C) rarely is.
+			for j0 := 0; j0 < n; j0 += tb {
+				j1 := min(j0+tb, n)
+				for j := j0; j < j1; j++ {
+					col := S[s0+j*sn+i0 : s0+j*sn+i1]
+					p := d0 + i0*dm + j
+					for _, v := range col {
+						D[p] = v
+						p += dm
+					}
+				}
+			}
+		}
+	})
+	return true
+}

@@ -193,3 +193,21 @@ func TestHotPathAllocations(t *testing.T) {
 		}
 	}
 }
+
+// Making permuted views contiguous (the tiled transpose path of CopyTo).
+func TestCopyTranspose(t *testing.T) {
+	rng := newRNG(41)
+	for _, sh := range [][3]int{{2, 37, 45}, {1, 320, 64}, {3, 8, 9}, {2, 5, 100}} {
+		x := randT(rng, 1, sh[0], sh[1], sh[2])
+		for _, v := range []*Tensor{x.Permute(0, 2, 1), x.Permute(2, 1, 0), x.Slice(1, 1, sh[1]).Permute(0, 2, 1)} {
+			dst := paddedT(v.Shape...)
+			CopyTo(dst, v)
+			checkPad(t, dst)
+			eachIndex(v.Shape, func(idx []int) {
+				if dst.At(idx...) != v.At(idx...) {
+					t.Fatalf("%v: CopyTo of permuted view wrong at %v", sh, idx)
+				}
+			})
+		}
+	}
+}

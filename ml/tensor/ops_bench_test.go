@@ -117,6 +117,7 @@ func BenchmarkActivation(b *testing.B) {
 		{"GEGLU_4096x2560", func() { GEGLUTo(ffo, ff) }, ffo.Len()},
 		{"Softmax_4096x77", func() { SoftmaxTo(ff.Slice(2, 0, 77), ff.Slice(2, 0, 77)) }, 4096 * 77},
 		{"Add", func() { AddTo(out, x, x) }, x.Len()},
+		{"Transpose_320x4096", func() { CopyTo(out.Reshape(1, 4096, 320), x.Reshape(1, 320, 4096).Permute(0, 2, 1)) }, x.Len()},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			cpu0 := processCPU()
