@@ -52,6 +52,7 @@ export class App {
 
   async init() {
     const t0 = performance.now();
+    this.timings.moduleStart = t0;
     this.setupCanvas();
     N.setOverlay($('#dom-overlay'), this.canvas);
     N.setHooks({
@@ -64,12 +65,15 @@ export class App {
     this.bindSocket();
     this.api.connect();
     await this.loadDefs();
+    this.timings.defs = performance.now();
     this.restoreWorkflow();
+    this.timings.workflow = performance.now();
     this.refreshQueue();
     this.refreshHistory();
     this.refreshWorkflows();
     setInterval(() => this.persist(), 1000);
     this.timings.init = performance.now() - t0;
+    this.timings.ready = performance.now(); // since navigation start
     document.body.dataset.ready = '1';
     window.dispatchEvent(new Event('comfyd-ready'));
   }
@@ -77,7 +81,8 @@ export class App {
   async loadDefs() {
     for (let attempt = 0; ; attempt++) {
       try {
-        this.defs = await this.api.getObjectInfo();
+        const early = attempt === 0 ? window.__objectInfo : null;
+        this.defs = await (early ?? this.api.getObjectInfo());
         break;
       } catch (err) {
         if (attempt === 0) this.toast(`Could not load node definitions: ${err.message}. Retrying…`, 'error');
@@ -96,6 +101,7 @@ export class App {
     this.canvas = new LGraphCanvas(canvasEl, this.graph);
     this.canvas.show_info = false;
     this.canvas.render_canvas_border = false;
+    this.canvas.render_shadows = false; // blurred shadows cost more than the rest of a node
     this.canvas.low_quality_zoom_threshold = 0.45;
     this.canvas.getWidgetLinkType = (widget, node) => node.inputs?.find((i) => i.widget?.name === widget.name)?.type;
     canvasEl.addEventListener('litegraph:canvas', (e) => {
@@ -413,6 +419,9 @@ export class App {
       if (error.details && !Object.keys(nodeErrors).length) box.append(el('div', {}, error.details));
     }
     const list = el('ul');
+    // Prompt-level errors name their node only in the details ("Node ID '#12'").
+    const m = /Node ID '#([^']+)'/.exec(error?.details ?? '');
+    if (m && !nodeErrors[m[1]]) N.runState.errors.set(m[1], { messages: [error.message], inputs: new Set() });
     for (const [id, ne] of Object.entries(nodeErrors)) {
       const msgs = (ne.errors ?? []).map((e) => `${e.message}${e.details ? ': ' + e.details : ''}`);
       const inputs = new Set((ne.errors ?? []).map((e) => e.extra_info?.input_name).filter(Boolean));

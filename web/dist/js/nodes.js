@@ -104,6 +104,9 @@ function syncLinkedWidgets(node) {
     const slot = node.inputs?.find((i) => i.widget?.name === w.name);
     const linked = !!slot && slot.link != null;
     w.disabled = linked;
+    // The socket shows the name while linked; a blank label keeps the two from overlapping.
+    if (linked) w.label = ' ';
+    else if (w.label === ' ') w.label = undefined;
     if (w.controlWidget) w.controlWidget.disabled = linked;
   }
 }
@@ -172,6 +175,21 @@ function makeWidgets(node, def) {
   }
 }
 
+/**
+ * fitSize is a node's natural size: one row per plain slot (widget sockets sit on their widget's
+ * row), the widgets' heights, and room for combo values.
+ */
+export function fitSize(node) {
+  const rows = Math.max(node.inputs?.filter((i) => !i.widget).length ?? 0, node.outputs?.length ?? 0, 1);
+  let h = rows * LiteGraph.NODE_SLOT_HEIGHT + 8;
+  for (const w of node.widgets ?? []) {
+    if (w.hidden) continue;
+    h += (w.computeLayoutSize ? Math.max(w.computeLayoutSize(node).minHeight, 90) : LiteGraph.NODE_WIDGET_HEIGHT) + 4;
+  }
+  const textWidth = node.computeSize()[0];
+  return [Math.max(textWidth, node.widgets?.length ? 300 : 200), h + 6];
+}
+
 /** applyAfterQueue runs control_after_generate on a node's widgets (ComfyUI's "after" mode). */
 export function applyAfterQueue(node) {
   for (const w of node.widgets ?? []) {
@@ -215,11 +233,9 @@ export function makeNodeClass(def) {
         const opts = def.output_is_list?.[i] ? { shape: LiteGraph.GRID_SHAPE } : {};
         this.addOutput(def.output_name?.[i] ?? slotType(t), slotType(t), opts);
       });
-      const size = this.computeSize();
-      size[0] = Math.max(size[0], 220);
-      if (this.widgets?.some((w) => w.type === 'customtext')) size[1] = Math.max(size[1], 160);
+      const size = fitSize(this);
       if (def.output_node) size[1] = Math.max(size[1], 120);
-      this.size = [size[0], size[1]];
+      this.size = size;
     }
     configure(info) {
       // litegraph copies saved slot arrays over the constructor's element by element; start
@@ -282,7 +298,6 @@ class RerouteNode extends LGraphNode {
     const src = link ? this.graph.getNodeById(link.origin_id) : null;
     const t = src?.outputs?.[link.origin_slot]?.type ?? '*';
     this.outputs[0].type = t;
-    this.outputs[0].name = t === '*' ? '' : t;
   }
 }
 
