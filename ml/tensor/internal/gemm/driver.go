@@ -27,6 +27,9 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		return
 	}
 	kn := active.Load()
+	if nk := kn.narrow; nk != nil && n <= 3*nk.nr && roundUp(n, nk.nr) < roundUp(n, kn.nr) {
+		kn = nk
+	}
 	nw := runtime.GOMAXPROCS(0)
 	if m*n*k < serialFlops {
 		nw = 1
@@ -278,13 +281,15 @@ func (kn *kernel) macroDirect(kc int, a []float32, lda, mrows int, ap, bp []floa
 		f32Mat{a: a, ld: lda}.Pack(ap, full, mrows-full, 0, kc, mr)
 		kn.macro(kc, ap, mrows-full, bp, ncols, c[full*ldc:], ldc, alpha, beta, false, ws)
 	}
-	fullN := ncols / nr * nr
+	if len(ws.tile) < mr*nr {
+		ws.tile = make([]float32, mr*nr)
+	}
 	for jr := 0; jr < ncols; jr += nr {
 		bpan := bp[jr*kc : (jr+nr)*kc]
-		if jr == fullN { // ragged columns: through the packed path
-			if full > 0 {
-				f32Mat{a: a, ld: lda}.Pack(ap, 0, full, 0, kc, mr)
-				kn.macro(kc, ap, full, bp[jr*kc:], ncols-jr, c[jr:], ldc, alpha, beta, false, ws)
+		if nj := ncols - jr; nj < nr { // ragged columns: via the scratch tile
+			for ir := 0; ir < full; ir += mr {
+				kn.direct(kc, a[ir*lda:], lda, bpan, ws.tile, nr, 1, 0)
+				storeEdge(ws.tile, nr, mr, nj, c[ir*ldc+jr:], ldc, alpha, beta)
 			}
 			break
 		}

@@ -62,13 +62,14 @@ func kern(name string, mr, nv int, reg string, vl int) {
 }
 
 // directRow is the memory operand of row r of a row-major A at byte
-// displacement d, from five bases (SI, R10=SI+3L, R11=SI+6L, R12=SI+9L,
-// R13=SI+12L) and the index R9 = lda bytes.
-var directRow = [14]string{"(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(R10)", "(SI)(R9*4)", "(R10)(R9*2)", "(R11)",
-	"(R10)(R9*4)", "(SI)(R9*8)", "(R12)", "(R11)(R9*4)", "(R10)(R9*8)", "(R13)", "(R13)(R9*1)"}
+// displacement d, from six bases (SI, R10=SI+3L, R11=SI+6L, R12=SI+9L,
+// R13=SI+12L, BX=SI+15L) and the index R9 = lda bytes.
+var directRow = [16]string{"(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(R10)", "(SI)(R9*4)", "(R10)(R9*2)", "(R11)",
+	"(R10)(R9*4)", "(SI)(R9*8)", "(R12)", "(R11)(R9*4)", "(R10)(R9*8)", "(R13)", "(R13)(R9*1)",
+	"(R13)(R9*2)", "(BX)"}
 
 // kernDirect emits an mr×(nv vectors) kernel reading A unpacked (row-major,
-// rows lda apart, mr ≤ 14), so activations need no packing; the depth loop
+// rows lda apart, mr ≤ 16), so activations need no packing; the depth loop
 // is unrolled by four.
 func kernDirect(name string, mr, nv int, reg string, vl int, prefetch bool) {
 	vb := vl * 4
@@ -98,6 +99,7 @@ func kernDirect(name string, mr, nv int, reg string, vl int, prefetch bool) {
 		}
 		p("ADDQ R8, BX")
 	}
+	p("LEAQ (R13)(AX*1), BX") // AX is still 3·lda
 	for i := 0; i < nacc; i++ {
 		p("%s %s%d, %s%d, %s%d", xor(reg), reg, i, reg, i, reg, i)
 	}
@@ -113,7 +115,7 @@ func kernDirect(name string, mr, nv int, reg string, vl int, prefetch bool) {
 		}
 	}
 	advance := func(n int) {
-		for _, r := range []string{"SI", "R10", "R11", "R12", "R13"} {
+		for _, r := range []string{"SI", "R10", "R11", "R12", "R13", "BX"} {
 			p("ADDQ $%d, %s", 4*n, r)
 		}
 		p("ADDQ $%d, DI", n*nv*vb)
@@ -218,6 +220,9 @@ func main() {
 	kernDirect("kern14x32avx512direct", 14, 2, "Z", 16, false)
 	kernDirect("kern6x16avx2direct", 6, 2, "Y", 8, false)
 	kernOffB("kern14x32avx512offb", 14, 2, "Z", 16)
+	kern("kern16x16avx512", 16, 1, "Z", 16)
+	kernDirect("kern16x16avx512direct", 16, 1, "Z", 16, false)
+	kernOffB("kern16x16avx512offb", 16, 1, "Z", 16)
 	kernOffB("kern6x16avx2offb", 6, 2, "Y", 8)
 	peak("peakAVX512", "Z", 20)
 	peak("peakAVX2", "Y", 12)

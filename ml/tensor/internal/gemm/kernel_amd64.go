@@ -34,6 +34,19 @@ func kern14x32avx512offb(k int, a, b *float32, offs *int64, c *float32, ldc int,
 //go:noescape
 func kern6x16avx2offb(k int, a, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)
 
+// kern16x16avx512, kern16x16avx512direct and kern16x16avx512offb are the
+// narrow AVX-512 kernels (16 rows × one zmm) for thin B such as attention's
+// P·V with head dimension 40, where 32-wide panels would waste 37 %.
+//
+//go:noescape
+func kern16x16avx512(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern16x16avx512direct(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern16x16avx512offb(k int, a, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)
+
 // kern6x16avx2 is the AVX2+FMA micro-kernel: 12 ymm accumulators (6 rows ×
 // 16 columns); reference kernGeneric's loop with mr=6, nr=16.
 //
@@ -67,7 +80,9 @@ func archKernels() (ks []*kernel) {
 			fn: asmKernel(kern6x16avx2, 6, 16), direct: asmDirect(kern6x16avx2direct, 6, 16), offB: asmOffB(kern6x16avx2offb, 6, 16)})
 	}
 	if cpu.X86.AVX512F {
-		ks = append(ks, &kernel{name: "avx512", mr: 14, nr: 32, mc: 252, nc: 256,
+		narrow := &kernel{name: "avx512", mr: 16, nr: 16, mc: 256, nc: 256,
+			fn: asmKernel(kern16x16avx512, 16, 16), direct: asmDirect(kern16x16avx512direct, 16, 16), offB: asmOffB(kern16x16avx512offb, 16, 16)}
+		ks = append(ks, &kernel{name: "avx512", mr: 14, nr: 32, mc: 252, nc: 256, narrow: narrow,
 			fn: asmKernel(kern14x32avx512, 14, 32), direct: asmDirect(kern14x32avx512direct, 14, 32), offB: asmOffB(kern14x32avx512offb, 14, 32)})
 	}
 	return ks
