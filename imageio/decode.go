@@ -119,7 +119,13 @@ func Decode(data []byte) (*Decoded, error) {
 		case *image.CMYK:
 			mode = "CMYK"
 		}
-		m := &Image8{Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Channels: 4, Pix: toNRGBA(img).Pix}
+		var px []byte
+		if yc, ok := img.(*image.YCbCr); ok {
+			px = ycbcrToNRGBA(yc).Pix
+		} else {
+			px = toNRGBA(img).Pix
+		}
+		m := &Image8{Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Channels: 4, Pix: px}
 		m = Orient(m, jpegOrientation(data))
 		d.Width, d.Height = m.Width, m.Height
 		d.Frames = []Frame{{RGBA: m, Mode: mode}}
