@@ -77,8 +77,8 @@ func imageIn(in node.Inputs, name string) (*tensor.Tensor, error) {
 
 // imageBlend: image_alpha_fix; image2 of another shape is resized bicubic
 // with centre crop to image1's size; blend; clamp. A batch of 1 broadcasts
-// against the other batch as torch does. With four channels the result
-// keeps image1's alpha (alpha is transparency, not colour).
+// against the other batch as torch does. Alpha is blended like a colour
+// channel, as in 0.3.64 (later ComfyUI keeps image1's alpha).
 func imageBlend(c *node.Context, in node.Inputs) (*node.Result, error) {
 	a, err := imageIn(in, "image1")
 	if err != nil {
@@ -102,11 +102,6 @@ func imageBlend(c *node.Context, in node.Inputs) (*node.Result, error) {
 	out, err := imageops.Blend(a, b, in.Float("blend_factor"), in.String("blend_mode"))
 	if err != nil {
 		return nil, node.Errorf("ValueError", "%v", err)
-	}
-	if C := a.Dim(3); C == 4 {
-		for p := 0; p < a.Len()/4; p++ {
-			out.Data[4*p+3] = a.Data[4*p+3]
-		}
 	}
 	return node.Outputs(out), nil
 }
