@@ -40,7 +40,7 @@ func f32bytes(v ...float32) []byte {
 
 func TestRoundTrip(t *testing.T) {
 	a := tensor.FromData([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
-	h := &tensor.Tensor{Half: []uint16{0x3c00, 0xc000, 0x7bff}, DType: tensor.F16, Shape: []int{3}, Strides: []int{1}}
+	h := &tensor.Tensor{Half: []uint16{0x3c00, 0xc000, 0x7bff, 0x0001}, DType: tensor.F16, Shape: []int{4}, Strides: []int{1}}
 	bf := &tensor.Tensor{Half: []uint16{0x3f80, 0x4000}, DType: tensor.BF16, Shape: []int{2, 1}, Strides: []int{1, 1}}
 	meta := map[string]string{"format": "pt", "ss_note": "ünïcode \"quoted\""}
 	var buf bytes.Buffer
@@ -317,5 +317,39 @@ func TestMisalignedCopies(t *testing.T) {
 		if p >= base && p < base+uintptr(len(img)) {
 			t.Error("misaligned tensor viewed in place")
 		}
+	}
+}
+
+// The header is byte for byte Python's json.dumps(header, sort_keys=True,
+// separators=(",", ":")) plus space padding, the layout of the golden
+// synthetic checkpoint (expected string produced by Python 3).
+func TestWriteMatchesPythonLayout(t *testing.T) {
+	raw := []RawTensor{
+		{Name: "z.weight", DType: F32, Shape: []int{3, 2}, Data: make([]byte, 24)},
+		{Name: "b.half", DType: F16, Shape: []int{4}, Data: make([]byte, 8)},
+		{Name: "a.bf", DType: BF16, Shape: []int{2, 1}, Data: make([]byte, 4)},
+		{Name: "empty", DType: F32, Shape: []int{0, 4}},
+		{Name: "Ä", DType: U8, Shape: []int{}, Data: []byte{9}},
+	}
+	meta := map[string]string{"format": "pt", "ss_note": "ünïcode \"quoted\"", "zz": "a<b>&\x01\x7f😀\n"}
+	want := `{"__metadata__":{"format":"pt","ss_note":"\u00fcn\u00efcode \"quoted\"","zz":"a<b>&\u0001\u007f\ud83d\ude00\n"},"a.bf":{"data_offsets":[0,4],"dtype":"BF16","shape":[2,1]},"b.half":{"data_offsets":[4,12],"dtype":"F16","shape":[4]},"empty":{"data_offsets":[12,12],"dtype":"F32","shape":[0,4]},"z.weight":{"data_offsets":[12,36],"dtype":"F32","shape":[3,2]},"\u00c4":{"data_offsets":[36,37],"dtype":"U8","shape":[]}}   `
+	var buf bytes.Buffer
+	if err := WriteRaw(&buf, raw, meta); err != nil {
+		t.Fatal(err)
+	}
+	img := buf.Bytes()
+	n := binary.LittleEndian.Uint64(img)
+	if got := string(img[8 : 8+n]); got != want {
+		t.Fatalf("header\n got %s\nwant %s", got, want)
+	}
+	if len(img) != 8+len(want)+37 || img[len(img)-1] != 9 {
+		t.Fatalf("data section of %d bytes", len(img)-8-len(want))
+	}
+	f, err := FromBytes(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Metadata()["zz"] != meta["zz"] || f.Names()[4] != "Ä" {
+		t.Fatalf("round trip: %q %v", f.Metadata()["zz"], f.Names())
 	}
 }

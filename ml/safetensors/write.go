@@ -3,12 +3,12 @@ package safetensors
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"sort"
 	"strconv"
+	"unicode/utf16"
 
 	"github.com/comfyd/comfyd/ml/tensor"
 )
@@ -21,41 +21,43 @@ type RawTensor struct {
 	Data  []byte
 }
 
-// WriteRaw writes a safetensors file: the header lists "__metadata__"
-// first (when non-empty), then the tensors sorted by name; it is padded with
-// spaces to a multiple of 8 bytes so the data section starts 8-aligned. The
-// data follow back to back, widest dtype first (then by name), as the
-// reference writer does, so every tensor starts aligned to its element size
-// and readers can view it in place.
+// WriteRaw writes a safetensors file in the layout of the reference
+// tools' json.dumps(header, sort_keys=True, separators=(",", ":")): every
+// key sorted ("__metadata__" among the tensor names, each entry's
+// "data_offsets", "dtype", "shape" in that order), no spaces, non-ASCII
+// escaped as \uXXXX, the header padded with spaces to a multiple of 8 bytes
+// so the data section starts 8-aligned; the data follow back to back in
+// name order. (This is byte for byte how the golden synthetic checkpoint is
+// written.) Tensors stay aligned to their element size when every earlier
+// tensor's byte size is a multiple of it, as in single-dtype files.
 func WriteRaw(w io.Writer, ts []RawTensor, metadata map[string]string) error {
 	ts = append([]RawTensor(nil), ts...)
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
-	order := append([]RawTensor(nil), ts...)
-	sort.SliceStable(order, func(i, j int) bool { return order[i].DType.Size() > order[j].DType.Size() })
-	begin := make(map[string]int64, len(ts))
-	var off int64
-	for _, t := range order {
-		begin[t.Name] = off
-		off += int64(len(t.Data))
+	type entry struct {
+		key  string
+		json []byte
 	}
-	var h bytes.Buffer
-	h.WriteByte('{')
-	first := true
-	sep := func() {
-		if !first {
-			h.WriteByte(',')
-		}
-		first = false
-	}
+	var entries []entry
 	if len(metadata) > 0 {
-		sep()
-		h.WriteString(`"__metadata__":`)
-		m, err := json.Marshal(metadata) // encoding/json sorts map keys
-		if err != nil {
-			return err
+		keys := make([]string, 0, len(metadata))
+		for k := range metadata {
+			keys = append(keys, k)
 		}
-		h.Write(m)
+		sort.Strings(keys)
+		var m bytes.Buffer
+		m.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				m.WriteByte(',')
+			}
+			writeString(&m, k)
+			m.WriteByte(':')
+			writeString(&m, metadata[k])
+		}
+		m.WriteByte('}')
+		entries = append(entries, entry{metadataKey, m.Bytes()})
 	}
+	var off int64
 	for i, t := range ts {
 		if t.Name == metadataKey {
 			return fmt.Errorf("safetensors: %q is a reserved name", t.Name)
@@ -74,18 +76,30 @@ func WriteRaw(w io.Writer, ts []RawTensor, metadata map[string]string) error {
 		if len(t.Data) != n*size {
 			return fmt.Errorf("safetensors: tensor %q: %d bytes for shape %v of %s", t.Name, len(t.Data), t.Shape, t.DType)
 		}
-		sep()
-		name, _ := json.Marshal(t.Name)
-		h.Write(name)
-		fmt.Fprintf(&h, `:{"dtype":"%s","shape":[`, t.DType)
+		var e bytes.Buffer
+		fmt.Fprintf(&e, `{"data_offsets":[%d,%d],"dtype":`, off, off+int64(len(t.Data)))
+		writeString(&e, string(t.DType))
+		e.WriteString(`,"shape":[`)
 		for j, d := range t.Shape {
 			if j > 0 {
-				h.WriteByte(',')
+				e.WriteByte(',')
 			}
-			h.WriteString(strconv.Itoa(d))
+			e.WriteString(strconv.Itoa(d))
 		}
-		b := begin[t.Name]
-		fmt.Fprintf(&h, `],"data_offsets":[%d,%d]}`, b, b+int64(len(t.Data)))
+		e.WriteString("]}")
+		entries = append(entries, entry{t.Name, e.Bytes()})
+		off += int64(len(t.Data))
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
+	var h bytes.Buffer
+	h.WriteByte('{')
+	for i, e := range entries {
+		if i > 0 {
+			h.WriteByte(',')
+		}
+		writeString(&h, e.key)
+		h.WriteByte(':')
+		h.Write(e.json)
 	}
 	h.WriteByte('}')
 	for h.Len()%8 != 0 {
@@ -99,12 +113,57 @@ func WriteRaw(w io.Writer, ts []RawTensor, metadata map[string]string) error {
 	if _, err := w.Write(h.Bytes()); err != nil {
 		return err
 	}
-	for _, t := range order {
+	for _, t := range ts {
 		if _, err := w.Write(t.Data); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeString writes s as a JSON string the way Python's json.dumps does
+// by default (ensure_ascii): short escapes for quote, backslash and
+// \b \f \n \r \t, \u00XX for other control characters, and \uXXXX (UTF-16,
+// surrogate pairs above the BMP) for every non-ASCII character.
+func writeString(b *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	u := func(r rune) {
+		b.WriteString(`\u`)
+		b.WriteByte(hex[r>>12&15])
+		b.WriteByte(hex[r>>8&15])
+		b.WriteByte(hex[r>>4&15])
+		b.WriteByte(hex[r&15])
+	}
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f: // Python escapes all but " "…"~"
+			u(r)
+		case r < 0x80:
+			b.WriteByte(byte(r))
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			u(r1)
+			u(r2)
+		default:
+			u(r)
+		}
+	}
+	b.WriteByte('"')
 }
 
 // Write writes float tensors: F32 tensors as F32, half-storage tensors as
