@@ -302,12 +302,8 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getHistoryItem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("prompt_id")
 	out := api.NewObject()
-	if rec, ok := s.q.HistoryRecordOf(id); ok {
-		if rec.JSON != nil {
-			out.Set(id, json.RawMessage(rec.JSON))
-		} else {
-			out.Set(id, rec.Entry)
-		}
+	if entry, ok := s.q.HistoryItem(id); ok {
+		out.Set(id, entry)
 	}
 	writeJSON(w, r, http.StatusOK, out)
 }
