@@ -432,6 +432,82 @@ describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : 
     await evaluate(() => window.comfyd.api.dispatchEvent(new CustomEvent('executing', { detail: { node: null, prompt_id: 'p' } })));
   });
 
+  test('LoadImage: the upload button posts the file, refreshes the combo, and the image runs', async () => {
+    await page.click('#btn-clear');
+    const ids = await evaluate(() => {
+      const app = window.comfyd;
+      const a = app.addNode('LoadImage', [40, 80]);
+      const b = app.addNode('ImageInvert', [420, 80]);
+      const c = app.addNode('SaveImage', [700, 80]);
+      a.connect(0, b, 0);
+      b.connect(0, c, 0);
+      app.canvas.ds.scale = 1;
+      app.canvas.ds.offset = [20, 40];
+      app.canvas.draw(true, true);
+      return [a.id, b.id, c.id];
+    });
+    const file = path.join(tmp, 'upload me.png');
+    fs.writeFileSync(file, makePNG(10, 6, () => [10, 20, 30, 255]));
+    const btn = await evaluate((id) => {
+      const app = window.comfyd;
+      const n = app.graph.getNodeById(id);
+      const w = n.widgets.find((x) => x.name === 'upload');
+      const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + n.size[0] / 2, n.pos[1] + w.last_y + 10]);
+      const r = app.canvas.canvas.getBoundingClientRect();
+      return [r.left + x, r.top + y];
+    }, ids[0]);
+    const chooser = page.waitForEvent('filechooser');
+    await page.mouse.move(btn[0] - 10, btn[1]);
+    await page.mouse.click(btn[0], btn[1]);
+    await (await chooser).setFiles(file);
+    await page.waitForFunction((id) => window.comfyd.graph.getNodeById(id).widgets[0].value === 'upload me.png', ids[0]);
+    const st = await evaluate((id) => {
+      const n = window.comfyd.graph.getNodeById(id);
+      return { values: n.widgets[0].options.values, saved: n.serialize().widgets_values };
+    }, ids[0]);
+    assert.ok(st.values.includes('upload me.png'));
+    assert.deepEqual(st.saved, ['upload me.png', 'image']);
+    await page.waitForFunction((id) => window.comfyd.graph.getNodeById(id).imgs?.[0]?.naturalWidth === 10, ids[0]);
+    assert.ok(fs.existsSync(path.join(server.base, 'input', 'upload me.png')));
+    await page.click('#btn-queue');
+    await page.waitForFunction((id) => window.comfyd.graph.getNodeById(id).imgs?.[0]?.naturalWidth === 10, ids[2], { timeout: 30000 });
+    const px = await evaluate((id) => {
+      const im = window.comfyd.graph.getNodeById(id).imgs[0];
+      const cv = document.createElement('canvas');
+      cv.width = im.naturalWidth; cv.height = im.naturalHeight;
+      const ctx = cv.getContext('2d');
+      ctx.drawImage(im, 0, 0);
+      return [...ctx.getImageData(1, 1, 1, 1).data];
+    }, ids[2]);
+    assert.deepEqual(px, [245, 235, 225, 255]);
+    await page.screenshot({ path: H.shot('10-load-image-upload') });
+  });
+
+  test('control_after_generate runs after each queued prompt; a widget fed by a link takes its value', async () => {
+    await evaluate(() => window.comfyd.loadWorkflow({
+      last_node_id: 3, last_link_id: 2, version: 0.4, groups: [], config: {}, extra: {},
+      links: [[1, 1, 0, 2, 0, 'INT'], [2, 2, 0, 3, 0, 'IMAGE']],
+      nodes: [
+        { id: 1, type: 'PrimitiveInt', pos: [40, 80], size: [300, 82], flags: {}, order: 0, mode: 0, outputs: [{ name: 'INT', type: 'INT', links: [1] }], properties: {}, widgets_values: [5, 'increment'] },
+        { id: 2, type: 'EmptyImage', pos: [400, 80], size: [315, 130], flags: {}, order: 1, mode: 0,
+          inputs: [{ name: 'width', type: 'INT', widget: { name: 'width' }, link: 1 }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [2] }], properties: {}, widgets_values: [512, 3, 1, 0] },
+        { id: 3, type: 'SaveImage', pos: [760, 80], size: [315, 270], flags: {}, order: 2, mode: 0, inputs: [{ name: 'images', type: 'IMAGE', link: 2 }], properties: {}, widgets_values: ['ctl'] },
+      ],
+    }));
+    const seen = [];
+    const onReq = (r) => { if (r.url().endsWith('/api/prompt') && r.method() === 'POST') seen.push(JSON.parse(r.postData())); };
+    page.on('request', onReq);
+    await page.fill('#batch-count', '2');
+    await page.click('#btn-queue');
+    await page.fill('#batch-count', '1');
+    await page.waitForFunction(() => window.comfyd.graph.getNodeById(1).widgets[0].value === 7);
+    page.off('request', onReq);
+    assert.deepEqual(seen.map((b) => b.prompt['1'].inputs.value), [5, 6]);
+    assert.deepEqual(seen.map((b) => b.prompt['2'].inputs.width), [['1', 0], ['1', 0]]);
+    assert.ok(seen.every((b) => b.extra_data.extra_pnginfo.workflow.nodes.length === 3 && b.client_id));
+    await page.waitForFunction(() => window.comfyd.graph.getNodeById(3).imgs?.[0]?.naturalWidth === 6, null, { timeout: 30000 });
+  });
+
   test('a 300-node graph stays responsive', async () => {
     const m = await evaluate(() => {
       const app = window.comfyd;

@@ -515,7 +515,7 @@ export class App {
       this.graph.setDirtyCanvas(true, true);
     });
     on('execution_interrupted', (d) => {
-      this.toast(`Interrupted${d.node_id ? ` at ${this.nodeLabel(d.node_id)}` : ''}`, 'info', 4000);
+      this.toast(`Interrupted${d.node_id ? ` at ${d.node_type ?? 'node'} #${d.node_id}` : ''}`, 'info', 4000);
     });
     on('preview', (f) => {
       const id = f.meta ? (f.meta.display_node_id ?? f.meta.node_id) : N.runState.executing;
@@ -537,8 +537,16 @@ export class App {
 
   /** setNodeOutput shows a node's UI output (images) on it. */
   setNodeOutput(node, output) {
+    // Text outputs (PreviewAny, ShowText-like nodes) are drawn under the widgets.
+    const text = output?.text;
+    node.outputText = Array.isArray(text) ? text.map(String).join('\n') : (typeof text === 'string' ? text : null);
     const images = output?.images ?? [];
-    if (!images.length) { node.imgs = null; this.graph.setDirtyCanvas(true, false); return; }
+    if (!images.length) {
+      node.imgs = null;
+      if (node.outputText) this.ensureImageRoom(node, 60);
+      this.graph.setDirtyCanvas(true, false);
+      return;
+    }
     node.imgs = images.map((im) => {
       const img = new Image();
       img.onload = () => { this.ensureImageRoom(node); this.graph.setDirtyCanvas(true, false); };
@@ -549,11 +557,11 @@ export class App {
     node.outputImages = images;
   }
 
-  ensureImageRoom(node) {
+  ensureImageRoom(node, room = 200) {
     let bottom = 0;
     for (const w of node.widgets ?? []) if (w.last_y != null) bottom = Math.max(bottom, w.last_y + (w.computedHeight ?? 24));
-    if (!bottom) bottom = Math.max(node.inputs?.length ?? 0, node.outputs?.length ?? 0) * LiteGraph.NODE_SLOT_HEIGHT;
-    if (node.size[1] - bottom < 200) node.size[1] = bottom + 220;
+    if (!bottom) bottom = Math.max(node.inputs?.filter((i) => !i.widget).length ?? 0, node.outputs?.length ?? 0) * LiteGraph.NODE_SLOT_HEIGHT;
+    if (node.size[1] - bottom < room) node.size[1] = bottom + room + 20;
     if (node.size[0] < 240) node.size[0] = 240;
   }
 
@@ -648,7 +656,7 @@ export class App {
       const status = entry.status?.status_str ?? (entry.status?.completed ? 'success' : 'unknown');
       const images = Object.values(entry.outputs ?? {}).flatMap((o) => o?.images ?? []);
       const thumbs = el('div', { class: 'thumbs' }, images.slice(0, 8).map((im) => {
-        const img = el('img', { src: this.api.viewURL(im, '&preview=webp;50'), alt: im.filename, title: im.filename, loading: 'lazy' });
+        const img = el('img', { src: this.api.viewURL(im, '&preview=webp;50'), alt: im.filename, title: im.filename });
         img.addEventListener('click', () => window.open(this.api.viewURL(im), '_blank'));
         img.addEventListener('error', () => { img.src = this.api.viewURL(im); }, { once: true });
         return img;

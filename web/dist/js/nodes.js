@@ -429,7 +429,20 @@ function widgetsBottom(node) {
   return bottom;
 }
 
+function drawText(node, ctx) {
+  const top = widgetsBottom(node) + 14;
+  ctx.save();
+  ctx.fillStyle = '#ddd';
+  ctx.font = '12px monospace';
+  ctx.textAlign = 'left';
+  const maxLines = Math.max(1, Math.floor((node.size[1] - top) / 14));
+  const lines = node.outputText.split('\n').slice(0, maxLines);
+  lines.forEach((l, i) => ctx.fillText(l.length > 80 ? l.slice(0, 79) + '…' : l, 10, top + i * 14));
+  ctx.restore();
+}
+
 function drawImages(node, ctx) {
+  if (node.outputText && !node.imgs?.length && !node.preview) { drawText(node, ctx); return; }
   const imgs = node.preview ? [node.preview] : node.imgs;
   if (!imgs?.length) return;
   const top = widgetsBottom(node) + 4;
