@@ -167,3 +167,14 @@ func ScaleShift(dst, src []float32, a, b float32) {
 		dst[i] = src[i]*a + b
 	}
 }
+
+// MulAdd sets dst[i] = dst[i]·g[i] + b[i] (a per-column affine, LayerNorm's
+// gamma and beta; one fused rounding in the vector code).
+func MulAdd(dst, g, b []float32) {
+	g = g[:len(dst)]
+	b = b[:len(dst)]
+	done := mulAddBulk(dst, g, b)
+	for i := done; i < len(dst); i++ {
+		dst[i] = dst[i]*g[i] + b[i]
+	}
+}

@@ -91,3 +91,15 @@ func scaleShiftBulk(dst, src []float32, a, b float32) int {
 	scaleShiftAVX2(&dst[0], &src[0], n, a, b)
 	return n
 }
+
+//go:noescape
+func mulAddAVX2(dst, gm, b *float32, n int)
+
+func mulAddBulk(dst, g, b []float32) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	mulAddAVX2(&dst[0], &g[0], &b[0], n)
+	return n
+}

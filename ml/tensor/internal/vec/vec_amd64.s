@@ -498,3 +498,22 @@ ssloop:
 	JNZ ssloop
 	VZEROUPPER
 	RET
+
+// func mulAddAVX2(dst, gm, b *float32, n int)
+TEXT ·mulAddAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ gm+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+maloop:
+	VMOVUPS (DI), Y0
+	VMOVUPS (DX), Y1
+	VFMADD132PS (SI), Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ maloop
+	VZEROUPPER
+	RET

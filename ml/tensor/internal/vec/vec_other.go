@@ -13,3 +13,5 @@ func geluBulk(dst, src, mul []float32) int                       { return 0 }
 func sumBulk(s []float32) (int, float64)                  { return 0, 0 }
 func sumSqDevBulk(s []float32, m float32) (int, float64)  { return 0, 0 }
 func scaleShiftBulk(dst, src []float32, a, b float32) int { return 0 }
+
+func mulAddBulk(dst, g, b []float32) int { return 0 }

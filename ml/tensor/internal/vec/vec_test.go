@@ -219,6 +219,22 @@ func TestSumsAndScaleShift(t *testing.T) {
 				t.Fatalf("vec=%v SumSqDev(%d) = %v, want %v", useVec, n, got, q)
 			}
 			d, chk := padded(n)
+			g := make([]float32, n)
+			bb := make([]float32, n)
+			for i := range x {
+				d[i] = x[i]
+				g[i] = rng.Float32()*4 - 2
+				bb[i] = rng.Float32()*4 - 2
+			}
+			MulAdd(d, g, bb)
+			chk(t)
+			for i, v := range x {
+				w := float64(v)*float64(g[i]) + float64(bb[i])
+				if math.Abs(float64(d[i])-w) > 0x1p-23*(math.Abs(float64(v*g[i]))+math.Abs(float64(bb[i]))) {
+					t.Fatalf("vec=%v MulAdd(%v, %v, %v) = %v, want %v", useVec, v, g[i], bb[i], d[i], w)
+				}
+			}
+			d, chk = padded(n)
 			ScaleShift(d, x, -0.37, 18.5)
 			chk(t)
 			for i, v := range x {
