@@ -253,24 +253,45 @@ func compressFrame(m *Image8, level int) ([]byte, error) {
 }
 
 // filterRow fills the five candidate rows and returns the best filter.
+// Each filter is its own tight loop (the first bpp bytes have no left
+// neighbour, so a = c = 0 there).
 func filterRow(cand [5][]byte, cur, prev []byte, bpp int) int {
 	n := len(cur)
-	none, sub, up, avg, paeth := cand[0][1:], cand[1][1:], cand[2][1:], cand[3][1:], cand[4][1:]
+	none, sub, up, avg, paeth := cand[0][1:n+1], cand[1][1:n+1], cand[2][1:n+1], cand[3][1:n+1], cand[4][1:n+1]
+	prev = prev[:n]
 	var sums [5]int
-	for i := 0; i < n; i++ {
-		var a, c byte
-		if i >= bpp {
-			a, c = cur[i-bpp], prev[i-bpp]
-		}
-		x, b := cur[i], prev[i]
-		none[i] = x
-		sub[i] = x - a
+	copy(none, cur)
+	for i, x := range cur {
+		sums[0] += absSigned(x)
+		b := prev[i]
 		up[i] = x - b
-		avg[i] = x - byte((int(a)+int(b))/2)
-		paeth[i] = x - paethPredictor(a, b, c)
-		sums[0] += absSigned(none[i])
-		sums[1] += absSigned(sub[i])
 		sums[2] += absSigned(up[i])
+	}
+	for i := 0; i < bpp && i < n; i++ {
+		x, b := cur[i], prev[i]
+		sub[i] = x
+		avg[i] = x - b/2
+		paeth[i] = x - b // predictor(0, b, 0) = b
+	}
+	for i := bpp; i < n; i++ {
+		x, a, b, c := cur[i], cur[i-bpp], prev[i], prev[i-bpp]
+		sub[i] = x - a
+		avg[i] = x - byte((int(a)+int(b))>>1)
+		// Paeth predictor, as in the PNG specification.
+		pa := int(b) - int(c)
+		pb := int(a) - int(c)
+		pc := pa + pb
+		pa, pb, pc = absInt(pa), absInt(pb), absInt(pc)
+		pr := c
+		if pa <= pb && pa <= pc {
+			pr = a
+		} else if pb <= pc {
+			pr = b
+		}
+		paeth[i] = x - pr
+	}
+	for i := 0; i < n; i++ {
+		sums[1] += absSigned(sub[i])
 		sums[3] += absSigned(avg[i])
 		sums[4] += absSigned(paeth[i])
 	}
@@ -283,29 +304,10 @@ func filterRow(cand [5][]byte, cur, prev []byte, bpp int) int {
 	return best
 }
 
-func absSigned(b byte) int {
-	v := int(int8(b))
-	if v < 0 {
-		return -v
-	}
-	return v
+func absInt(x int) int {
+	m := x >> 63
+	return (x ^ m) - m
 }
 
-func paethPredictor(a, b, c byte) byte {
-	p := int(a) + int(b) - int(c)
-	pa, pb, pc := abs(p-int(a)), abs(p-int(b)), abs(p-int(c))
-	switch {
-	case pa <= pb && pa <= pc:
-		return a
-	case pb <= pc:
-		return b
-	}
-	return c
-}
+func absSigned(b byte) int { return absInt(int(int8(b))) }
 
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
