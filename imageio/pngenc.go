@@ -310,4 +310,3 @@ func absInt(x int) int {
 }
 
 func absSigned(b byte) int { return absInt(int(int8(b))) }
-
