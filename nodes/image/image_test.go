@@ -385,3 +385,35 @@ func TestLoadImageFramesBatch(t *testing.T) {
 		t.Fatalf("%v %v", im.Data, mask.Data)
 	}
 }
+
+// ComfyUI strips a fixed number of characters for the folder suffix, so a
+// suffix without its space eats the name's last character.
+func TestAnnotatedSuffixQuirk(t *testing.T) {
+	env := newTestEnv(t)
+	p, err := AnnotatedPath(env, "x.png[output]", "")
+	if err != nil || p != filepath.Join(env.OutputDir(), "x.pn") {
+		t.Fatalf("%s %v", p, err)
+	}
+	p, _ = AnnotatedPath(env, "sub/x.png [temp]", "")
+	if p != filepath.Join(env.TempDir(), "sub/x.png") {
+		t.Fatal(p)
+	}
+	p, _ = AnnotatedPath(env, "x.png", "")
+	if p != filepath.Join(env.InputDir(), "x.png") {
+		t.Fatal(p)
+	}
+}
+
+// The counter scan compares names with the prefix before %batch_num% is
+// replaced, so it never matches and every run starts again at 00001,
+// overwriting the previous files, exactly as ComfyUI does.
+func TestBatchNumCounterQuirk(t *testing.T) {
+	env := newTestEnv(t)
+	images := img(1, 1, 1, 3, func(int) float32 { return 0 })
+	for i := 0; i < 2; i++ {
+		items := uiItems(t, run(t, env, "SaveImage", node.Inputs{"images": images, "filename_prefix": "b%batch_num%"}))
+		if str(items[0], "filename") != "b0_00001_.png" {
+			t.Fatal(str(items[0], "filename"))
+		}
+	}
+}
