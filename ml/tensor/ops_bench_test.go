@@ -106,6 +106,8 @@ func BenchmarkActivation(b *testing.B) {
 	out := New(x.Shape...)
 	ff := randT(rng, 4, 1, 4096, 2560)
 	ffo := New(1, 4096, 1280)
+	up := randT(rng, 1, 1, 512, 64, 64)
+	upo := New(1, 512, 128, 128)
 	for _, c := range []struct {
 		name string
 		f    func()
@@ -117,6 +119,8 @@ func BenchmarkActivation(b *testing.B) {
 		{"GEGLU_4096x2560", func() { GEGLUTo(ffo, ff) }, ffo.Len()},
 		{"Softmax_4096x77", func() { SoftmaxTo(ff.Slice(2, 0, 77), ff.Slice(2, 0, 77)) }, 4096 * 77},
 		{"Add", func() { AddTo(out, x, x) }, x.Len()},
+		{"Upsample2x_1x512x64x64", func() { ResizeTo(upo, up, Nearest) }, upo.Len()},
+		{"Bilinear_1x512x64x64", func() { ResizeTo(upo, up, Bilinear) }, upo.Len()},
 		{"Transpose_320x4096", func() { CopyTo(out.Reshape(1, 4096, 320), x.Reshape(1, 320, 4096).Permute(0, 2, 1)) }, x.Len()},
 	} {
 		b.Run(c.name, func(b *testing.B) {

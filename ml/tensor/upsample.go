@@ -100,6 +100,10 @@ func ResizeTo(dst, x *Tensor, mode Interp) *Tensor {
 	if ih == 0 || iw == 0 {
 		panic(fmt.Sprintf("tensor: Resize of empty input %v", x.Shape))
 	}
+	if mode == Nearest && oh == 2*ih && ow == 2*iw && x.IsContiguous() && dst.IsContiguous() {
+		upsample2x(dst.Data[dst.Offset:dst.Offset+dst.Len()], x.Data[x.Offset:x.Offset+x.Len()], n*c, ih, iw)
+		return dst
+	}
 	ym, xm := newAxisMap(ih, oh, mode), newAxisMap(iw, ow, mode)
 	xs, ds := x.Strides, dst.Strides
 	ParallelFor(n*c, max(1, elemGrain/(oh*ow)), func(lo, hi int) {
@@ -130,4 +134,21 @@ func ResizeTo(dst, x *Tensor, mode Interp) *Tensor {
 		}
 	})
 	return dst
+}
+
+// upsample2x is nearest ×2 of contiguous planes (SD's Upsample, the VAE
+// decoder's): every source row becomes two identical rows of doubled
+// elements. Same result as the general path, which maps o to o>>1 here.
+func upsample2x(d, s []float32, planes, h, w int) {
+	ParallelFor(planes*h, max(1, elemGrain/(4*w)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			src := s[r*w : (r+1)*w]
+			row := d[2*r*2*w : (2*r+1)*2*w]
+			for j, v := range src {
+				row[2*j] = v
+				row[2*j+1] = v
+			}
+			copy(d[(2*r+1)*2*w:(2*r+2)*2*w], row)
+		}
+	})
 }
