@@ -13,8 +13,8 @@ type execList struct {
 	reg      *node.Registry
 	isCached func(id string) bool
 
-	pending    []string
-	isPending  map[string]bool
+	pending    []*lnode // insertion order, with popped nodes until compaction
+	nodes      map[string]*lnode
 	dead       int
 	blockCount map[string]int
 	// blocking[from] lists the nodes from blocks, in insertion order, with
@@ -24,13 +24,19 @@ type execList struct {
 	staged         string
 }
 
+// lnode is a pending node; count mirrors blockCount[id] for fast scans.
+type lnode struct {
+	id    string
+	alive bool
+}
+
 type blockSet struct {
 	order   []string
 	sockets map[string]map[int]bool
 }
 
 func newExecList(dp *graph.DynPrompt, reg *node.Registry, isCached func(string) bool) *execList {
-	return &execList{dp: dp, reg: reg, isCached: isCached, isPending: map[string]bool{},
+	return &execList{dp: dp, reg: reg, isCached: isCached, nodes: map[string]*lnode{},
 		blockCount: map[string]int{}, blocking: map[string]*blockSet{}}
 }
 
@@ -65,11 +71,12 @@ func (l *execList) addNode(id string, includeLazy bool) {
 	for len(stack) > 0 {
 		u := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if l.isPending[u] {
+		if ln := l.nodes[u]; ln != nil && ln.alive {
 			continue
 		}
-		l.isPending[u] = true
-		l.pending = append(l.pending, u)
+		ln := &lnode{id: u, alive: true}
+		l.nodes[u] = ln
+		l.pending = append(l.pending, ln)
 		l.blockCount[u] = 0
 		l.blocking[u] = &blockSet{sockets: map[string]map[int]bool{}}
 		n, ok := l.dp.Get(u)
@@ -126,17 +133,19 @@ func (l *execList) empty() bool { return len(l.pending)-l.dead == 0 }
 
 func (l *execList) ready() []string {
 	var out []string
-	for _, id := range l.pending {
-		if l.isPending[id] && l.blockCount[id] == 0 {
-			out = append(out, id)
+	for _, n := range l.pending {
+		if n.alive && l.blockCount[n.id] == 0 {
+			out = append(out, n.id)
 		}
 	}
 	return out
 }
 
 func (l *execList) popNode(id string) {
-	l.isPending[id] = false
-	delete(l.isPending, id)
+	if n := l.nodes[id]; n != nil {
+		n.alive = false
+		delete(l.nodes, id)
+	}
 	l.dead++
 	if b := l.blocking[id]; b != nil {
 		for _, to := range b.order {
@@ -147,7 +156,7 @@ func (l *execList) popNode(id string) {
 	if l.dead > 64 && l.dead > len(l.pending)/2 {
 		live := l.pending[:0]
 		for _, x := range l.pending {
-			if l.isPending[x] {
+			if x.alive {
 				live = append(live, x)
 			}
 		}
@@ -199,10 +208,10 @@ func (l *execList) pick(avail []string) string {
 func (l *execList) nodesInCycle() []string {
 	blockedBy := map[string]map[string]bool{}
 	var order []string
-	for _, id := range l.pending {
-		if l.isPending[id] {
-			blockedBy[id] = map[string]bool{}
-			order = append(order, id)
+	for _, n := range l.pending {
+		if n.alive {
+			blockedBy[n.id] = map[string]bool{}
+			order = append(order, n.id)
 		}
 	}
 	for from, b := range l.blocking {

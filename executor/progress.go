@@ -13,29 +13,79 @@ import (
 
 func nan() float64 { return math.NaN() }
 
-// progress is ComfyUI's ProgressRegistry: per node state in first-touch order.
+// progress is ComfyUI's ProgressRegistry: per node state in first-touch
+// order. progress_state lists every non-pending node on every change, so
+// a long chain sends quadratically many entries (as ComfyUI does); entries
+// are kept as immutable *api.NodeProgress values in a copy-on-write slice
+// so that a message costs a slice header, not a rebuilt object.
 type progress struct {
-	order []string
-	st    map[string]*pstate
+	idx     map[string]int
+	st      []*pstate
+	entries []*api.NodeProgress // nil while pending
+	shared  bool                // entries' backing array is referenced by a sent snapshot
 }
 
 type pstate struct {
+	id         string
 	state      string
 	value, max any
 }
 
-func newProgress() *progress { return &progress{st: map[string]*pstate{}} }
+func newProgress() *progress { return &progress{idx: map[string]int{}} }
 
-func (p *progress) ensure(id string) *pstate {
-	s := p.st[id]
-	if s == nil {
-		// ensure_entry starts at integer 0 of 1 (a cached output node goes
-		// straight to finished with value 1 / max 1).
-		s = &pstate{state: "pending", value: api.Int(0), max: api.Int(1)}
-		p.st[id] = s
-		p.order = append(p.order, id)
+func (p *progress) ensure(id string) (*pstate, int) {
+	if i, ok := p.idx[id]; ok {
+		return p.st[i], i
 	}
-	return s
+	// ensure_entry starts at integer 0 of 1 (a cached output node goes
+	// straight to finished with value 1 / max 1).
+	s := &pstate{id: id, state: "pending", value: api.Int(0), max: api.Int(1)}
+	p.idx[id] = len(p.st)
+	p.st = append(p.st, s)
+	p.entries = append(p.entries, nil)
+	return s, len(p.st) - 1
+}
+
+// ProgressState is the data of a progress_state message: it marshals
+// exactly as api.ProgressState ({"prompt_id", "nodes": {id: entry}}) but
+// shares its entries with the executor's registry snapshot.
+type ProgressState struct {
+	PromptID string
+	entries  []*api.NodeProgress
+}
+
+// Nodes returns the nodes object (unique id -> *api.NodeProgress).
+func (p ProgressState) Nodes() *api.Object {
+	o := api.NewObject()
+	for _, e := range p.entries {
+		if e != nil {
+			o.Set(e.NodeID, e)
+		}
+	}
+	return o
+}
+
+// MarshalJSON writes the message data in ComfyUI's key order.
+func (p ProgressState) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"prompt_id":`)
+	b.Write(api.MustMarshal(p.PromptID))
+	b.WriteString(`,"nodes":{`)
+	first := true
+	for _, e := range p.entries {
+		if e == nil {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.Write(api.MustMarshal(e.NodeID))
+		b.WriteByte(':')
+		b.Write(api.MustMarshal(e))
+	}
+	b.WriteString("}}")
+	return b.Bytes(), nil
 }
 
 // progressNumber keeps integral progress values integers (samplers report
@@ -47,34 +97,33 @@ func progressNumber(f float64) any {
 	return api.Float(f)
 }
 
-// sendState sends progress_state with every non-pending node; caller holds r.mu.
-func (r *run) sendState() {
-	nodes := api.NewObject()
-	for _, id := range r.progress.order {
-		s := r.progress.st[id]
-		if s.state == "pending" {
-			continue
-		}
-		nodes.Set(id, &api.NodeProgress{Value: s.value, Max: s.max, State: s.state, NodeID: id, PromptID: r.promptID,
-			DisplayNodeID: r.dp.DisplayID(id), ParentNodeID: r.dp.ParentID(id), RealNodeID: r.dp.RealID(id)})
+// setState records a node's new state and sends progress_state with every
+// non-pending node; caller holds r.mu.
+func (r *run) setState(id, state string, value, max any) {
+	p := r.progress
+	s, i := p.ensure(id)
+	s.state, s.value, s.max = state, value, max
+	if p.shared {
+		p.entries = append([]*api.NodeProgress(nil), p.entries...)
+		p.shared = false
 	}
-	r.sendClientOrAll(api.EventProgressState, api.ProgressState{PromptID: r.promptID, Nodes: nodes})
+	p.entries[i] = &api.NodeProgress{Value: s.value, Max: s.max, State: s.state, NodeID: id, PromptID: r.promptID,
+		DisplayNodeID: r.dp.DisplayID(id), ParentNodeID: r.dp.ParentID(id), RealNodeID: r.dp.RealID(id)}
+	p.shared = true
+	r.sendClientOrAll(api.EventProgressState, ProgressState{PromptID: r.promptID, entries: p.entries[:len(p.entries):len(p.entries)]})
 }
 
 func (r *run) progressStart(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.progress.ensure(id)
-	s.state, s.value, s.max = "running", api.Float(0), api.Float(1)
-	r.sendState()
+	r.setState(id, "running", api.Float(0), api.Float(1))
 }
 
 func (r *run) progressFinish(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.progress.ensure(id)
-	s.state, s.value = "finished", s.max
-	r.sendState()
+	s, _ := r.progress.ensure(id)
+	r.setState(id, "finished", s.max, s.max)
 }
 
 // Progress implements node.Reporter: progress_state, then progress. As
@@ -85,10 +134,9 @@ func (r *run) Progress(c *node.Context, value, max float64) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.progress.ensure(c.UniqueID)
-	s.state, s.value, s.max = "running", progressNumber(value), progressNumber(max)
-	r.sendState()
-	r.sendClientOrAll(api.EventProgress, api.Progress{Value: s.value, Max: s.max, PromptID: r.promptID, Node: c.UniqueID})
+	v, m := progressNumber(value), progressNumber(max)
+	r.setState(c.UniqueID, "running", v, m)
+	r.sendClientOrAll(api.EventProgress, api.Progress{Value: v, Max: m, PromptID: r.promptID, Node: c.UniqueID})
 }
 
 // Preview implements node.Reporter: a JPEG (quality 95) scaled to fit

@@ -83,8 +83,8 @@ const (
 
 type nopSink struct{}
 
-func (nopSink) Send(string, api.Message)           {}
-func (nopSink) SendBinary(string, []byte)          {}
+func (nopSink) Send(string, api.Message)            {}
+func (nopSink) SendBinary(string, []byte)           {}
 func (nopSink) SupportsPreviewMetadata(string) bool { return false }
 
 func (r *run) sink() Sink {
@@ -232,7 +232,7 @@ func (r *run) stage() (string, *failure) {
 		if len(cyc) > 0 {
 			blamed = cyc[0]
 		} else if len(r.list.pending) > 0 {
-			blamed = r.list.pending[0]
+			blamed = r.list.pending[0].id
 		}
 		for _, id := range cyc {
 			if d := r.dp.DisplayID(id); d != id {
