@@ -11,7 +11,9 @@
 // # Shape
 //
 // A Queue keeps the authoritative working copy in memory (heap, running
-// list, history slice + id index), so reads never touch the disk. Every
+// list, history slice + id index), so reads never touch the disk. History
+// entries are held as their JSON (what GET /history sends; cheap for the
+// garbage collector) and decoded only for callers that ask for values. Every
 // mutation is first written through a Store as one atomic Batch and only then
 // applied in memory, so memory never runs ahead of what a restart would see.
 // Store is deliberately small (Load, Apply, Close) so that a distributed

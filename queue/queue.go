@@ -3,9 +3,9 @@ package queue
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"slices"
 	"sync"
@@ -46,9 +46,9 @@ const (
 // HistoryRecord is one history entry with its key.
 type HistoryRecord struct {
 	PromptID string
-	Entry    api.HistoryEntry
-	// JSON is Entry encoded as stored: GET /history can write it as the value
-	// of PromptID instead of marshalling Entry again.
+	Entry    api.HistoryEntry // zero in HistoryJSON's records
+	// JSON is the entry as stored (read-only): GET /history writes it as the
+	// value of PromptID instead of marshalling Entry again.
 	JSON []byte
 }
 
@@ -61,17 +61,36 @@ type ritem struct {
 	attempts byte // 1: first run; 2: re-run after a restart
 }
 
+// hrec is a history entry, kept as its JSON only: GET /history writes the
+// bytes as they are, and 10,000 entries as pointer-free byte slices cost the
+// garbage collector nothing to scan, where 10,000 decoded prompt trees (tens
+// of maps each) made every GC cycle of the process slower.
 type hrec struct {
-	hseq  uint64
-	id    string
-	entry api.HistoryEntry
-	json  []byte
+	hseq uint64
+	id   string
+	json []byte
+}
+
+// decoded parses the entry. Its checksum was verified at load (or it was
+// encoded by this process), so an error means a bug of ours: serve what
+// decoded.
+func (h *hrec) decoded() api.HistoryEntry {
+	e, err := decodeEntry(h.json)
+	if err != nil {
+		slog.Warn("queue: history entry does not decode", "prompt_id", h.id, "err", err)
+	}
+	return e
+}
+
+func (h *hrec) record() HistoryRecord {
+	return HistoryRecord{PromptID: h.id, Entry: h.decoded(), JSON: h.json}
 }
 
 // Queue is ComfyUI's PromptQueue made durable. All methods are safe for
-// concurrent use. Items and entries handed in are owned by the Queue
-// afterwards, and those handed out (except Get's, a deep copy) are shared:
-// callers must not modify them.
+// concurrent use. Items handed to Put are owned by the Queue afterwards, and
+// the items Pending and Running hand out are shared: callers must not modify
+// them (Get returns a deep copy). Done encodes its entry and keeps only the
+// JSON.
 type Queue struct {
 	store      Store
 	maxHistory int
@@ -195,15 +214,11 @@ func (q *Queue) load() error {
 			q.seq = max(q.seq, r.Key+1)
 		case KindHistory:
 			id, raw, err := decodeHistoryValue(r.Value)
-			var e api.HistoryEntry
-			if err == nil {
-				err = json.Unmarshal(raw, &e)
-			}
 			if err != nil {
 				bad(r, err)
 				return nil
 			}
-			h := &hrec{hseq: r.Key, id: id, entry: e, json: slices.Clone(raw)}
+			h := &hrec{hseq: r.Key, id: id, json: slices.Clone(raw)}
 			if old := q.hindex[id]; old != nil {
 				// Cannot happen through this package (an id is replaced in
 				// place); keep the newer record.
@@ -251,29 +266,30 @@ func (q *Queue) load() error {
 	return nil
 }
 
-func decodeItem(b []byte) (api.QueueItem, error) {
-	var it api.QueueItem
-	if err := it.UnmarshalJSON(b); err != nil {
-		return it, err
-	}
-	if it.PromptID == "" {
-		return it, errors.New("queue item without prompt_id")
-	}
-	return it, nil
-}
+// History values are uvarint(len(id)), id, CRC-32C of the entry JSON, the
+// entry JSON. The checksum lets Open reject a damaged entry without parsing
+// it (entries are decoded lazily).
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func encodeHistoryValue(id string, entryJSON []byte) []byte {
-	v := binary.AppendUvarint(make([]byte, 0, 2+len(id)+len(entryJSON)), uint64(len(id)))
+	v := binary.AppendUvarint(make([]byte, 0, 2+len(id)+4+len(entryJSON)), uint64(len(id)))
 	v = append(v, id...)
+	v = binary.BigEndian.AppendUint32(v, crc32.Checksum(entryJSON, castagnoli))
 	return append(v, entryJSON...)
 }
 
 func decodeHistoryValue(v []byte) (id string, entryJSON []byte, err error) {
 	n, w := binary.Uvarint(v)
-	if w <= 0 || uint64(len(v)-w) < n {
-		return "", nil, errors.New("bad history key header")
+	if w <= 0 || uint64(len(v)-w) < n+4 {
+		return "", nil, errors.New("bad history record header")
 	}
-	return string(v[w : w+int(n)]), v[w+int(n):], nil
+	id = string(v[w : w+int(n)])
+	sum := binary.BigEndian.Uint32(v[w+int(n):])
+	entryJSON = v[w+int(n)+4:]
+	if crc32.Checksum(entryJSON, castagnoli) != sum {
+		return "", nil, errors.New("history entry checksum mismatch")
+	}
+	return id, entryJSON, nil
 }
 
 // apply writes b through the store, with the current counter. wmu held.
@@ -465,7 +481,7 @@ func (q *Queue) addHistory(id string, entry api.HistoryEntry) ([]Op, func(), err
 	if old == evict {
 		old = nil
 	}
-	h := &hrec{id: id, entry: entry, json: raw}
+	h := &hrec{id: id, json: raw}
 	if old != nil {
 		h.hseq = old.hseq
 	} else {
@@ -634,14 +650,16 @@ func (q *Queue) Clear() int {
 }
 
 // History returns history entries in completion order, windowed as GET
-// /history?max_items&offset (nil = parameter absent; see window).
+// /history?max_items&offset (nil = parameter absent; see window). Each call
+// decodes the entries of the window (tens of µs each); HistoryJSON does not
+// and is what GET /history should use.
 func (q *Queue) History(maxItems, offset *int) []HistoryRecord {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	start, end := window(len(q.hist), maxItems, offset)
 	out := make([]HistoryRecord, end-start)
 	for i, h := range q.hist[start:end] {
-		out[i] = HistoryRecord{PromptID: h.id, Entry: h.entry, JSON: h.json}
+		out[i] = h.record()
 	}
 	return out
 }
@@ -653,7 +671,8 @@ func (q *Queue) HistoryLen() int {
 	return len(q.hist)
 }
 
-// HistoryItem returns the entry of one prompt.
+// HistoryItem returns the entry of one prompt (decoded from its JSON; see
+// HistoryItemJSON).
 func (q *Queue) HistoryItem(id string) (api.HistoryEntry, bool) {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
@@ -661,18 +680,32 @@ func (q *Queue) HistoryItem(id string) (api.HistoryEntry, bool) {
 	if !ok {
 		return api.HistoryEntry{}, false
 	}
-	return h.entry, true
+	return h.decoded(), true
 }
 
-// HistoryRecordOf returns one prompt's entry with its stored JSON.
-func (q *Queue) HistoryRecordOf(id string) (HistoryRecord, bool) {
+// HistoryJSON is History without decoding: the records carry PromptID and
+// JSON only (Entry is zero). GET /history needs nothing more, and entries
+// loaded from the store are then never parsed.
+func (q *Queue) HistoryJSON(maxItems, offset *int) []HistoryRecord {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	start, end := window(len(q.hist), maxItems, offset)
+	out := make([]HistoryRecord, end-start)
+	for i, h := range q.hist[start:end] {
+		out[i] = HistoryRecord{PromptID: h.id, JSON: h.json}
+	}
+	return out
+}
+
+// HistoryItemJSON returns one prompt's entry as stored JSON (read-only).
+func (q *Queue) HistoryItemJSON(id string) ([]byte, bool) {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	h, ok := q.hindex[id]
 	if !ok {
-		return HistoryRecord{}, false
+		return nil, false
 	}
-	return HistoryRecord{PromptID: h.id, Entry: h.entry, JSON: h.json}, true
+	return h.json, true
 }
 
 // DeleteHistory removes the entries of ids; unknown ids are ignored.
