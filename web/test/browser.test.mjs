@@ -304,12 +304,29 @@ describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : 
         }
       }
       assert.equal(saved.groups.length, (original.groups ?? []).length);
+      assert.equal(saved.id, original.id, `${name}: workflow id kept`);
       assert.equal(saved.version, 0.4);
       // Saving again changes nothing.
       const again = await evaluate((wf) => { window.comfyd.loadWorkflow(wf); return window.comfyd.serialize(); }, saved);
       assert.deepEqual(again.nodes, saved.nodes, `${name}: second save identical`);
       assert.deepEqual(again.links, saved.links);
     }
+  });
+
+  test('malformed workflows load what they can instead of breaking the editor', async () => {
+    const r = await evaluate(() => {
+      const app = window.comfyd;
+      const out = [];
+      for (const wf of [
+        { nodes: [{}, null, { id: 1, type: 'EmptyImage', pos: [0, 0], inputs: 'x', widgets_values: [8, 8, 1, 0] }, { id: 1, type: 'Dup' }], links: [[1], null, [2, 1, 0, 99, 0, 'IMAGE']] },
+        { nodes: [{ id: 2, type: 'SaveImage', pos: [0, 0], inputs: [{ name: 'images', type: 'IMAGE', link: 7 }] }], links: 'nope', groups: {} },
+      ]) {
+        try { app.loadWorkflow(wf); out.push(app.graph._nodes.map((n) => n.type)); } catch (err) { out.push('threw: ' + err.message); }
+      }
+      try { app.loadWorkflow({ hello: 1 }); out.push('loaded'); } catch (err) { out.push('rejected'); }
+      return out;
+    });
+    assert.deepEqual(r, [['EmptyImage'], ['SaveImage'], 'rejected']);
   });
 
   test('save to and open from the server\'s user data (Ctrl+S, workflows list)', async () => {

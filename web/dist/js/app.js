@@ -24,6 +24,40 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+/**
+ * sanitizeWorkflow drops what would make the editor throw: nodes without a type, links whose
+ * ends do not exist, slots pointing at missing links. What remains loads.
+ */
+export function sanitizeWorkflow(wf) {
+  if (!wf || !Array.isArray(wf.nodes)) throw new Error('not a workflow: no "nodes" list');
+  const seen = new Set();
+  wf.nodes = wf.nodes.filter((n) => {
+    if (!n || typeof n !== 'object' || typeof n.type !== 'string' || n.id == null || seen.has(n.id)) return false;
+    seen.add(n.id);
+    if (!Array.isArray(n.pos) || n.pos.length < 2) n.pos = [0, 0];
+    if (n.inputs != null && !Array.isArray(n.inputs)) delete n.inputs;
+    if (n.outputs != null && !Array.isArray(n.outputs)) delete n.outputs;
+    n.inputs = n.inputs?.filter((i) => i && typeof i === 'object');
+    n.outputs = n.outputs?.filter((o) => o && typeof o === 'object');
+    return true;
+  });
+  const linkIds = new Set();
+  const links = Array.isArray(wf.links) ? wf.links : [];
+  wf.links = links.filter((l) => {
+    const [id, o, t] = Array.isArray(l) ? [l[0], l[1], l[3]] : l && typeof l === 'object' ? [l.id, l.origin_id, l.target_id] : [];
+    if (id == null || !seen.has(o) || !seen.has(t) || linkIds.has(id)) return false;
+    linkIds.add(id);
+    return true;
+  });
+  for (const n of wf.nodes) {
+    for (const i of n.inputs ?? []) if (i.link != null && !linkIds.has(i.link)) i.link = null;
+    for (const o of n.outputs ?? []) if (Array.isArray(o.links)) o.links = o.links.filter((id) => linkIds.has(id));
+  }
+  if (wf.version == null) wf.version = wf.state ? 1 : 0.4;
+  if (wf.groups != null && !Array.isArray(wf.groups)) wf.groups = [];
+  return wf;
+}
+
 export class App {
   constructor() {
     this.api = new Api();
@@ -91,6 +125,18 @@ export class App {
     }
     N.registerAll(this.defs);
     this.buildPalette();
+  }
+
+  /** refreshDefs re-reads /object_info (new models, uploads) and updates combos in place. */
+  async refreshDefs() {
+    let defs;
+    try { defs = await this.api.getObjectInfo(); } catch (err) { this.toast(`Refresh failed: ${err.message}`, 'error'); return; }
+    this.defs = defs;
+    const wf = this.serialize();
+    N.registerAll(defs);
+    this.buildPalette();
+    this.loadWorkflow(wf, this.workflowName, { quiet: true });
+    this.toast('Node definitions refreshed', 'ok', 2000);
   }
 
   setupCanvas() {
@@ -214,7 +260,7 @@ export class App {
   // Workflows
 
   serialize() {
-    const wf = this.graph.serialize();
+    const wf = { ...(this.docExtras ?? {}), ...this.graph.serialize() };
     wf.extra = { ...(wf.extra ?? {}), ds: { scale: this.canvas.ds.scale, offset: [...this.canvas.ds.offset] } };
     return wf;
   }
@@ -227,11 +273,7 @@ export class App {
 
   /** loadWorkflow replaces the graph. Unknown node types load as placeholders. */
   loadWorkflow(workflow, name = null, { quiet = false } = {}) {
-    const wf = structuredClone(workflow);
-    if (!Array.isArray(wf.nodes)) throw new Error('not a workflow: no "nodes" list');
-    wf.nodes = wf.nodes.filter((n) => n && typeof n === 'object' && n.type != null);
-    wf.links = (wf.links ?? []).filter((l) => l != null);
-    if (wf.version == null) wf.version = 0.4;
+    const wf = sanitizeWorkflow(structuredClone(workflow));
     const missing = N.ensurePlaceholders(wf);
     this.clearRunState();
     this.graph.clear();
@@ -244,6 +286,9 @@ export class App {
     } else if (wf.nodes.length) {
       this.fitView();
     }
+    // Keys litegraph does not know about (the frontend's "id", "revision") are saved back as-is.
+    this.docExtras = {};
+    for (const k of ['id', 'revision']) if (k in wf) this.docExtras[k] = wf[k];
     this.workflowName = name;
     $('#workflow-name').textContent = name ?? '';
     this.graph.setDirtyCanvas(true, true);
@@ -726,6 +771,7 @@ export class App {
       this.downloadJSON(output, `${this.workflowName ?? 'workflow'}_api.json`);
     });
     $('#btn-default').addEventListener('click', () => this.loadWorkflow(defaultWorkflow()));
+    $('#btn-refresh').addEventListener('click', () => this.refreshDefs());
     $('#btn-clear').addEventListener('click', () => this.loadWorkflow({ nodes: [], links: [], version: 0.4 }));
     $('#btn-toggle-left').addEventListener('click', () => document.body.classList.toggle('hide-left'));
     $('#btn-toggle-right').addEventListener('click', () => document.body.classList.toggle('hide-right'));
@@ -758,6 +804,7 @@ export class App {
       if (mod && (e.key === 's' || e.key === 'S')) { e.preventDefault(); this.saveWorkflow(e.shiftKey); return; }
       if (mod && (e.key === 'o' || e.key === 'O')) { e.preventDefault(); $('#file-input').click(); return; }
       if (inField) return;
+      if (!mod && !e.altKey && (e.key === 'r' || e.key === 'R') && (e.target === document.body || e.target === this.canvas.canvas)) { this.refreshDefs(); return; }
       const selected = Object.values(this.canvas.selected_nodes ?? {});
       if (mod && (e.key === 'm' || e.key === 'M') && selected.length) { e.preventDefault(); selected.forEach((n) => N.toggleMode(n, N.MODE_NEVER)); return; }
       if (mod && (e.key === 'b' || e.key === 'B') && selected.length) { e.preventDefault(); selected.forEach((n) => N.toggleMode(n, N.MODE_BYPASS)); return; }
