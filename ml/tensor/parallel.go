@@ -16,7 +16,10 @@ import (
 //
 //	for lo := 0; lo < n; lo += grain { fn(lo, min(lo+grain, n)) }
 //
-// fn must be safe to call concurrently for disjoint ranges.
+// fn must be safe to call concurrently for disjoint ranges. A panic in fn
+// on any worker is re-raised on the calling goroutine once all workers have
+// stopped, so that the executor's recover at the node boundary sees it
+// instead of the process dying.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -55,17 +58,40 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 			fn(lo, hi)
 		}
 	}
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		panicked atomic.Pointer[workerPanic]
+	)
 	wg.Add(workers - 1)
 	for w := 1; w < workers; w++ {
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panicked.CompareAndSwap(nil, &workerPanic{r})
+					next.Store(int64(chunks)) // the others stop after their chunk
+				}
+			}()
 			run()
 		}()
 	}
-	run()
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				panicked.CompareAndSwap(nil, &workerPanic{r})
+				next.Store(int64(chunks))
+			}
+		}()
+		run()
+	}()
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(p.value)
+	}
 }
+
+// workerPanic carries a worker's panic value to the calling goroutine.
+type workerPanic struct{ value any }
 
 // Workers returns the number of goroutines ParallelFor may use; callers size
 // per-worker scratch with it.

@@ -35,3 +35,27 @@ func TestParallelFor(t *testing.T) {
 		runtime.GOMAXPROCS(old)
 	}
 }
+
+// A panic on a worker goroutine surfaces on the caller, where a recover can
+// catch it, instead of killing the process.
+func TestParallelForPanics(t *testing.T) {
+	old := runtime.GOMAXPROCS(4)
+	defer runtime.GOMAXPROCS(old)
+	for _, bad := range []int{0, 999} { // on the caller's chunk, on a worker's
+		func() {
+			defer func() {
+				if r := recover(); r != "boom" {
+					t.Fatalf("recovered %v, want boom", r)
+				}
+			}()
+			ParallelFor(1000, 1, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					if i == bad {
+						panic("boom")
+					}
+				}
+			})
+			t.Fatal("ParallelFor returned normally")
+		}()
+	}
+}
