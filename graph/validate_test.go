@@ -346,3 +346,17 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+func TestSignatureIncludesID(t *testing.T) {
+	reg := node.NewRegistry()
+	reg.Register(&node.Def{Spec: node.Spec{Name: "NI", NotIdempotent: true}, New: noop})
+	reg.Register(&node.Def{Spec: node.Spec{Name: "UID", Hidden: []node.Hidden{{Name: "u", Kind: node.HiddenUniqueID}}}, New: noop})
+	reg.Register(&node.Def{Spec: node.Spec{Name: "Plain"}, New: noop})
+	for class, wantSame := range map[string]bool{"NI": false, "UID": false, "Plain": true} {
+		p := mustPrompt(t, `{"a":{"class_type":"`+class+`","inputs":{}},"b":{"class_type":"`+class+`","inputs":{}}}`)
+		s := NewSigner(NewDynPrompt(p), reg, nil)
+		if (s.Key("a") == s.Key("b")) != wantSame {
+			t.Errorf("%s: same key = %v", class, !wantSame)
+		}
+	}
+}
