@@ -525,6 +525,56 @@ describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : 
     await page.waitForFunction(() => window.comfyd.graph.getNodeById(3).imgs?.[0]?.naturalWidth === 6, null, { timeout: 30000 });
   });
 
+  test('execution_error is shown with its message on the failing node', async () => {
+    fs.writeFileSync(path.join(server.base, 'input', 'corrupt.png'), 'this is not a png');
+    await evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
+    await page.click('#btn-refresh'); // the new input file appears in LoadImage's list
+    await page.waitForFunction(() => window.comfyd.defs.LoadImage.input.required.image[0].includes('corrupt.png'));
+    await evaluate(() => window.comfyd.loadWorkflow({
+      last_node_id: 2, last_link_id: 1, version: 0.4, groups: [], config: {}, extra: {},
+      links: [[1, 1, 0, 2, 0, 'IMAGE']],
+      nodes: [
+        { id: 1, type: 'LoadImage', pos: [40, 80], size: [315, 314], flags: {}, order: 0, mode: 0, outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [1] }, { name: 'MASK', type: 'MASK', links: [] }], properties: {}, widgets_values: ['corrupt.png', 'image'] },
+        { id: 2, type: 'PreviewImage', pos: [420, 80], size: [315, 270], flags: {}, order: 1, mode: 0, inputs: [{ name: 'images', type: 'IMAGE', link: 1 }], properties: {} },
+      ],
+    }));
+    await page.click('#btn-queue');
+    await page.waitForFunction(() => window.comfydState.runState.errors.has('1'), null, { timeout: 30000 });
+    const t = await page.textContent('.toast.error:last-child');
+    assert.match(t, /Execution failed/);
+    assert.match(t, /LoadImage/);
+    await evaluate(() => window.comfyd.canvas.draw(true, true));
+    await page.screenshot({ path: H.shot('11-execution-error') });
+  });
+
+  test('API-format JSON opens as a graph, runs, and Export API gives it back', async () => {
+    const prompt = {
+      5: { class_type: 'EmptyImage', inputs: { width: 12, height: 10, batch_size: 1, color: 0x00ff00 }, _meta: { title: 'Green' } },
+      6: { class_type: 'ImageInvert', inputs: { image: ['5', 0] } },
+      7: { class_type: 'SaveImage', inputs: { images: ['6', 0], filename_prefix: 'api' } },
+    };
+    const file = path.join(tmp, 'api prompt.json');
+    fs.writeFileSync(file, JSON.stringify(prompt));
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction(() => window.comfyd.graph.getNodeById(5)?.title === 'Green');
+    const dl = page.waitForEvent('download');
+    await page.click('#btn-export-api');
+    const exported = JSON.parse(fs.readFileSync(await (await dl).path(), 'utf8'));
+    assert.deepEqual(exported, {
+      5: { inputs: { width: 12, height: 10, batch_size: 1, color: 0x00ff00 }, class_type: 'EmptyImage', _meta: { title: 'Green' } },
+      6: { inputs: { image: ['5', 0] }, class_type: 'ImageInvert', _meta: { title: 'Invert Image' } },
+      7: { inputs: { filename_prefix: 'api', images: ['6', 0] }, class_type: 'SaveImage', _meta: { title: 'Save Image' } },
+    });
+    await page.click('#btn-queue');
+    await page.waitForFunction(() => window.comfyd.graph.getNodeById(7).imgs?.[0]?.naturalWidth === 12, null, { timeout: 30000 });
+    const dl2 = page.waitForEvent('download');
+    await page.click('#btn-export');
+    const wf = JSON.parse(fs.readFileSync(await (await dl2).path(), 'utf8'));
+    assert.equal(wf.nodes.length, 3);
+    assert.equal(wf.links.length, 2);
+    await page.screenshot({ path: H.shot('12-api-json-opened') });
+  });
+
   test('a 300-node graph stays responsive', async () => {
     const m = await evaluate(() => {
       const app = window.comfyd;

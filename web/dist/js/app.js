@@ -187,7 +187,7 @@ export class App {
     root.children.set('utils', utils);
     for (const t of ['Reroute', 'Note']) utils.items.push({ name: t, display_name: t, category: 'utils' });
     this.paletteTree = root;
-    this.renderPalette('');
+    this.renderPalette(document.querySelector('#node-search')?.value ?? '');
   }
 
   paletteEntry(def) {
