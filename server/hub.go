@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -36,6 +37,8 @@ type Hub struct {
 	// owned by run
 	clients map[string]*client
 	logSubs map[string]bool
+	// nLogSubs mirrors len(logSubs) for logEntry's fast path.
+	nLogSubs atomic.Int32
 }
 
 type client struct {
@@ -131,6 +134,7 @@ func (h *Hub) apply(op hubOp) {
 		if h.clients[op.c.sid] == op.c {
 			delete(h.clients, op.c.sid)
 			delete(h.logSubs, op.c.sid)
+			h.nLogSubs.Store(int32(len(h.logSubs)))
 		}
 	case opSend:
 		if op.sid == logSubsMarker {
@@ -158,6 +162,7 @@ func (h *Hub) apply(op hubOp) {
 		} else {
 			delete(h.logSubs, op.sid)
 		}
+		h.nLogSubs.Store(int32(len(h.logSubs)))
 	case opCount:
 		op.n <- len(h.clients)
 	}
@@ -174,6 +179,7 @@ func (h *Hub) push(c *client, f frame) {
 		if h.clients[c.sid] == c {
 			delete(h.clients, c.sid)
 			delete(h.logSubs, c.sid)
+			h.nLogSubs.Store(int32(len(h.logSubs)))
 		}
 	}
 }
@@ -223,6 +229,9 @@ func (h *Hub) subscribeLogs(sid string, on bool) {
 // logEntry forwards a log write to subscribed sockets. It never blocks:
 // the hub itself logs, and a full hub must not deadlock on its own log.
 func (h *Hub) logEntry(e LogEntry) {
+	if h.nLogSubs.Load() == 0 {
+		return
+	}
 	msg := api.Message{Type: api.EventLogs, Data: map[string]any{"entries": []LogEntry{e}, "size": nil}}
 	b := api.MustMarshal(msg)
 	select {

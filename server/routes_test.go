@@ -339,3 +339,56 @@ func TestMethodsReturnEmpty200(t *testing.T) {
 }
 
 func timeAgo(sec int) time.Time { return time.Now().Add(-time.Duration(sec) * time.Second) }
+
+// POST captures: status, content type and body shape.
+func TestPostRoutesMatchCaptures(t *testing.T) {
+	e := newEnv(t, nil, nil, nil)
+	for _, name := range []string{"post_interrupt.json", "post_free.json", "post_queue_clear.json", "post_queue_delete.json",
+		"post_users.json", "post_userdata_file.json", "post_settings_id.json"} {
+		c := loadCapture(t, name)
+		var body any = c.Request.Data
+		if c.Request.JSON != nil {
+			body = api.MustMarshal(c.Request.JSON)
+		}
+		resp, b := e.do("POST", c.Request.Path, body)
+		if resp.StatusCode != c.Status || resp.Header.Get("Content-Type") != c.Headers["Content-Type"] {
+			t.Errorf("%s: %d %q, want %d %q", name, resp.StatusCode, resp.Header.Get("Content-Type"), c.Status, c.Headers["Content-Type"])
+		}
+		if c.BodyJSON != nil {
+			if err := sameShape(decode(t, b), decode(t, c.BodyJSON), name); err != nil {
+				t.Error(err)
+			}
+		} else if len(b) != 0 {
+			t.Errorf("%s: body %q, want empty", name, b)
+		}
+	}
+}
+
+// --front-end-root serves a folder instead of the embedded UI, without
+// listings and without following links out of it.
+func TestFrontEndRoot(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "index.html"), []byte("<html>custom</html>"), 0o644)
+	os.MkdirAll(filepath.Join(root, "extensions", "core"), 0o755)
+	os.WriteFile(filepath.Join(root, "extensions", "core", "a.js"), []byte("1"), 0o644)
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	os.WriteFile(outside, []byte("secret"), 0o644)
+	os.Symlink(outside, filepath.Join(root, "leak.txt"))
+	e := newEnv(t, []string{"--front-end-root", root}, nil, nil)
+	if _, b := e.do("GET", "/", nil); string(b) != "<html>custom</html>" {
+		t.Errorf("index %s", b)
+	}
+	if _, b := e.do("GET", "/extensions", nil); string(b) != `["/extensions/core/a.js"]` {
+		t.Errorf("extensions %s", b)
+	}
+	resp, _ := e.do("GET", "/extensions/core/a.js", nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-cache" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("static js %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp, _ := e.do("GET", "/extensions/", nil); resp.StatusCode != 404 {
+		t.Errorf("listing %d", resp.StatusCode)
+	}
+	if resp, _ := e.do("GET", "/leak.txt", nil); resp.StatusCode != 404 {
+		t.Errorf("symlink out of the web root: %d", resp.StatusCode)
+	}
+}

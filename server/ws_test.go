@@ -182,10 +182,17 @@ func TestWSLogsAndBinary(t *testing.T) {
 	}
 	time.Sleep(10 * time.Millisecond)
 	e.srv.log.Info("a log line")
-	typ, d, _ := ws.until(api.EventLogs, "", nil)[0], any(nil), []byte(nil)
-	_ = d
-	if typ != api.EventLogs && !strings.Contains(typ, "logs") {
-		t.Errorf("got %s", typ)
+	for {
+		typ, d, _ := ws.next()
+		if typ != api.EventLogs {
+			continue
+		}
+		entries, _ := d.(*api.Object).Get("entries")
+		m, _ := entries.([]any)[0].(*api.Object).Get("m")
+		if m != "a log line\n" {
+			t.Errorf("logs entry %v", m)
+		}
+		break
 	}
 	e.srv.hub.SendBinary("lg", api.PreviewFrame(api.ImageFormatJPEG, []byte{0xff, 0xd8}))
 	for {

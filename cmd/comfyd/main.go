@@ -27,23 +27,27 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	start := time.Now()
+	cfg, err := config.Load()
+	if errors.Is(err, config.ErrHelp) {
+		fmt.Print(config.Usage())
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%scomfyd: error: %v\n", config.Usage(), err)
+		os.Exit(2) // argparse's status for a usage error
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, start, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "comfyd:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	start := time.Now()
-	cfg, err := config.Load()
-	if errors.Is(err, config.ErrHelp) {
-		fmt.Print(config.Usage())
-		return nil
-	}
-	if err != nil {
-		fmt.Fprint(os.Stderr, config.Usage())
-		return err
-	}
+// run serves until ctx ends (SIGINT/SIGTERM), then shuts down gracefully.
+// ready, if non-nil, gets the bound addresses.
+func run(ctx context.Context, cfg *config.Config, start time.Time, ready func([]net.Addr)) error {
 	logs := server.NewLogBuffer(os.Stderr)
 	log := server.NewLogger(logs, server.ParseLevel(cfg.Verbose))
 
@@ -93,9 +97,10 @@ func run() error {
 	srv.Start()
 	defer srv.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	err = srv.ListenAndServe(ctx, func(addrs []net.Addr) {
+		if ready != nil {
+			ready(addrs)
+		}
 		if cfg.DontPrintServer {
 			return
 		}
