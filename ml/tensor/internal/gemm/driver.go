@@ -35,10 +35,10 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		nw = 1
 	}
 	// Few rows of A against many row-major float32 B lines (a Linear with
-	// few tokens, weights [N,K]): packing B would cost as much as the
+	// few tokens, weights [N,K]): packing B (n·k) would cost as much as the
 	// multiply, so compute Cᵀ = B·Aᵀ with B read in place by the direct
-	// kernel, then transpose the small result into C.
-	if bm, ok := b.(f32Mat); ok && !bm.depthMajor && kn.direct != nil && n > m && 2*k > m {
+	// kernel, then transpose the result (m·n) into C: a gain when k > 2m.
+	if bm, ok := b.(f32Mat); ok && !bm.depthMajor && kn.direct != nil && n > m && k > 2*m {
 		t := getBuf(n * m)
 		Run(n, m, k, 1, b, a, 0, t, m)
 		addTransposed(m, n, alpha, t, beta, c, ldc, nw)
@@ -49,13 +49,25 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 	// Share (pack once, whole) the operand with fewer lines; workers split
 	// the other one's lines and pack their own blocks of it.
 	if n <= m {
-		bp := packWhole(b, n, k, kc, kn.nr, nw)
 		mc := splitLines(m, kn.mr, kn.mc, nw)
 		tasks := (m + mc - 1) / mc
 		// Row-major float32 A (activations) is read in place by a direct
 		// kernel where there is one: only a ragged last tile is packed.
 		am, direct := a.(f32Mat)
 		direct = direct && !am.depthMajor && kn.direct != nil
+		if ip, ok := b.(InPlace); ok && direct && kn.dob != nil && kn.offB != nil {
+			// Both operands in place: nothing is packed but ragged edges.
+			parallel(tasks, nw, func(t int, ws *workspace) {
+				i0 := t * mc
+				mb := min(mc, m-i0)
+				for p0 := 0; p0 < k; p0 += kc {
+					kb := min(kc, k-p0)
+					kn.macroDOB(kb, p0, am.a[i0*am.ld+p0:], am.ld, mb, ip, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), ws)
+				}
+			})
+			return
+		}
+		bp := packWhole(b, n, k, kc, kn.nr, nw)
 		parallel(tasks, nw, func(t int, ws *workspace) {
 			i0 := t * mc
 			mb := min(mc, m-i0)
@@ -177,10 +189,19 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // workspace is one worker's scratch: a packing buffer and an edge tile.
 type workspace struct {
-	pack []float32
-	tile []float32
-	offs []int64 // depth offsets of an in-place B
-	base []int   // panel offsets of an in-place B (-1: packed)
+	pack    []float32
+	tile    []float32
+	offs    []int64   // depth offsets of an in-place B
+	base    []int     // panel offsets of an in-place B (-1: packed)
+	packB   []float32 // panels of an in-place B that had to be packed
+	packedB []float32 // the panel buffer inPlacePanels used last
+}
+
+func (ws *workspace) bufB(n int) []float32 {
+	if cap(ws.packB) < n {
+		ws.packB = make([]float32, n)
+	}
+	return ws.packB[:n]
 }
 
 func (ws *workspace) buf(n int) []float32 {
@@ -322,37 +343,7 @@ func storeEdge(t []float32, nr, mi, nj int, c []float32, ldc int, alpha, beta fl
 // are packed into bp first.
 func (kn *kernel) macroOffB(kc, p0 int, ap []float32, mrows int, ip InPlace, j0, ncols int, bp []float32, c []float32, ldc int, alpha, beta float32, ws *workspace) {
 	mr, nr := kn.mr, kn.nr
-	if cap(ws.offs) < kc {
-		ws.offs = make([]int64, kc)
-	}
-	offs := ws.offs[:kc]
-	ip.DepthOffsets(offs, p0)
-	lo, hi := offs[0], offs[0]
-	for _, o := range offs {
-		lo, hi = min(lo, o), max(hi, o)
-	}
-	data := ip.Storage()
-	np := (ncols + nr - 1) / nr
-	if cap(ws.base) < np {
-		ws.base = make([]int, np)
-	}
-	base := ws.base[:np]
-	for q := range base {
-		jr := q * nr
-		cnt := min(nr, ncols-jr)
-		if cnt == nr && lo >= 0 {
-			// The bounds check for every depth of the panel, once.
-			if off, ok := ip.PanelOffset(j0+jr, nr); ok && off >= 0 && int64(off)+hi+int64(nr) <= int64(len(data)) {
-				base[q] = off
-				continue
-			}
-		}
-		base[q] = -1
-		ip.Pack(bp[jr*kc:(jr+nr)*kc], j0+jr, cnt, p0, kc, nr)
-	}
-	if len(ws.tile) < mr*nr {
-		ws.tile = make([]float32, mr*nr)
-	}
+	data, offs, base := kn.inPlacePanels(kc, p0, ip, j0, ncols, bp, ws)
 	for ir := 0; ir < mrows; ir += mr {
 		apan := ap[ir*kc : (ir+mr)*kc]
 		mi := min(mr, mrows-ir)
@@ -372,5 +363,91 @@ func (kn *kernel) macroOffB(kc, p0 int, ap []float32, mrows int, ip InPlace, j0,
 				storeEdge(ws.tile, nr, mi, nj, c[ir*ldc+jr:], ldc, alpha, beta)
 			}
 		}
+	}
+}
+
+// inPlacePanels prepares the panels of an in-place B for columns [j0,
+// j0+ncols) at depths [p0, p0+kc): the depth offsets, and per panel its
+// storage offset or -1 when it had to be packed (into bp at its slot). It
+// also makes sure ws.tile exists.
+func (kn *kernel) inPlacePanels(kc, p0 int, ip InPlace, j0, ncols int, bp []float32, ws *workspace) (data []float32, offs []int64, base []int) {
+	nr := kn.nr
+	if cap(ws.offs) < kc {
+		ws.offs = make([]int64, kc)
+	}
+	offs = ws.offs[:kc]
+	ip.DepthOffsets(offs, p0)
+	lo, hi := offs[0], offs[0]
+	for _, o := range offs {
+		lo, hi = min(lo, o), max(hi, o)
+	}
+	data = ip.Storage()
+	np := (ncols + nr - 1) / nr
+	if cap(ws.base) < np {
+		ws.base = make([]int, np)
+	}
+	base = ws.base[:np]
+	for q := range base {
+		jr := q * nr
+		cnt := min(nr, ncols-jr)
+		if cnt == nr && lo >= 0 {
+			// The bounds check for every depth of the panel, once.
+			if off, ok := ip.PanelOffset(j0+jr, nr); ok && off >= 0 && int64(off)+hi+int64(nr) <= int64(len(data)) {
+				base[q] = off
+				continue
+			}
+		}
+		base[q] = -1
+		if bp == nil {
+			bp = ws.bufB(roundUp(ncols, nr) * kc)
+		}
+		ip.Pack(bp[jr*kc:(jr+nr)*kc], j0+jr, cnt, p0, kc, nr)
+	}
+	if len(ws.tile) < kn.mr*nr {
+		ws.tile = make([]float32, kn.mr*nr)
+	}
+	ws.packedB = bp
+	return data, offs, base
+}
+
+// macroDOB multiplies rows [0, mrows) of a row-major A (read in place) by
+// an in-place B over all ncols columns at depths [p0, p0+kc), B panels
+// outer. Ragged rows are packed and go through offB/fn; panels that cannot
+// be read in place were packed by inPlacePanels.
+func (kn *kernel) macroDOB(kc, p0 int, a []float32, lda, mrows int, ip InPlace, ncols int, c []float32, ldc int, alpha, beta float32, ws *workspace) {
+	mr, nr := kn.mr, kn.nr
+	data, offs, base := kn.inPlacePanels(kc, p0, ip, 0, ncols, nil, ws)
+	bp := ws.packedB
+	full := mrows / mr * mr
+	for q, off := range base {
+		jr := q * nr
+		nj := min(nr, ncols-jr)
+		for ir := 0; ir < full; ir += mr {
+			ct := c[ir*ldc+jr:]
+			switch {
+			case off >= 0 && nj == nr:
+				kn.dob(kc, a[ir*lda:], lda, data[off:], offs, ct, ldc, alpha, beta)
+			case nj == nr:
+				kn.direct(kc, a[ir*lda:], lda, bp[jr*kc:(jr+nr)*kc], ct, ldc, alpha, beta)
+			default:
+				kn.direct(kc, a[ir*lda:], lda, bp[jr*kc:(jr+nr)*kc], ws.tile, nr, 1, 0)
+				storeEdge(ws.tile, nr, mr, nj, ct, ldc, alpha, beta)
+			}
+		}
+	}
+	if full == mrows {
+		return
+	}
+	ap := ws.buf(mr * kc)
+	f32Mat{a: a, ld: lda}.Pack(ap, full, mrows-full, 0, kc, mr)
+	for q, off := range base {
+		jr := q * nr
+		nj := min(nr, ncols-jr)
+		if off >= 0 {
+			kn.offB(kc, ap, data[off:], offs, ws.tile, nr, 1, 0)
+		} else {
+			kn.fn(kc, ap, bp[jr*kc:(jr+nr)*kc], ws.tile, nr, 1, 0)
+		}
+		storeEdge(ws.tile, nr, mrows-full, nj, c[full*ldc+jr:], ldc, alpha, beta)
 	}
 }

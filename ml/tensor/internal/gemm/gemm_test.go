@@ -167,6 +167,7 @@ func TestDeepK(t *testing.T) {
 			// few rows against many row-major B lines: the transposed route
 			check(t, r, kind, false, true, 20, 150, 300, 1, 0.5, -1)
 			check(t, r, kind, true, true, 37, 200, 700, 3, 1, 0)
+			check(t, r, kind, false, true, 1, 77, 40, 0, 1, 0)
 		}
 	})
 }

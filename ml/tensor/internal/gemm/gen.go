@@ -194,6 +194,62 @@ func kernOffB(name string, mr, nv int, reg string, vl int) {
 	w.WriteString("\n")
 }
 
+// kernDirectOffB emits an mr×(nv vectors) kernel with A read in place (as
+// kernDirect) and B read in place (as kernOffB): nothing is packed.
+func kernDirectOffB(name string, mr, nv int, reg string, vl int) {
+	vb := vl * 4
+	nacc := mr * nv
+	bReg := func(v int) string { return fmt.Sprintf("%s%d", reg, nacc+v) }
+	aReg := func(r int) string { return fmt.Sprintf("%s%d", reg, nacc+nv+r%2) }
+	fmt.Fprintf(&w, "// func %s(k int, a *float32, lda int, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)\n", name)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ lda+16(FP), R9")
+	p("SHLQ $2, R9")
+	p("MOVQ b+24(FP), DI")
+	p("MOVQ offs+32(FP), R15") // no global is touched here, so R15 is free
+	p("MOVQ c+40(FP), DX")
+	p("MOVQ ldc+48(FP), R8")
+	p("SHLQ $2, R8")
+	p("LEAQ (R9)(R9*2), AX")
+	p("LEAQ (SI)(AX*1), R10")
+	p("LEAQ (R10)(AX*1), R11")
+	p("LEAQ (R11)(AX*1), R12")
+	p("LEAQ (R12)(AX*1), R13")
+	p("MOVQ DX, BX")
+	for r := 0; r < mr; r++ {
+		p("PREFETCHT0 (BX)")
+		if nv*vb > 64 {
+			p("PREFETCHT0 %d(BX)", nv*vb-4)
+		}
+		p("ADDQ R8, BX")
+	}
+	p("LEAQ (R13)(AX*1), BX")
+	for i := 0; i < nacc; i++ {
+		p("%s %s%d, %s%d, %s%d", xor(reg), reg, i, reg, i, reg, i)
+	}
+	fmt.Fprintf(&w, "loop:\n")
+	p("MOVQ (R15), AX")
+	for v := 0; v < nv; v++ {
+		p("VMOVUPS %d(DI)(AX*4), %s", v*vb, bReg(v))
+	}
+	for r := 0; r < mr; r++ {
+		p("VBROADCASTSS %s, %s", directRow[r], aReg(r))
+		for v := 0; v < nv; v++ {
+			p("VFMADD231PS %s, %s, %s%d", bReg(v), aReg(r), reg, r*nv+v)
+		}
+	}
+	for _, r := range []string{"SI", "R10", "R11", "R12", "R13", "BX"} {
+		p("ADDQ $4, %s", r)
+	}
+	p("ADDQ $8, R15")
+	p("DECQ CX")
+	p("JNZ loop")
+	epilogue(mr, nv, reg, vb, aReg(0), aReg(1), 56)
+	w.WriteString("\n")
+}
+
 // peak emits a loop of n iterations of nacc independent FMAs.
 func peak(name, reg string, nacc int) {
 	fmt.Fprintf(&w, "// func %s(n int)\n", name)
@@ -223,6 +279,9 @@ func main() {
 	kern("kern16x16avx512", 16, 1, "Z", 16)
 	kernDirect("kern16x16avx512direct", 16, 1, "Z", 16, false)
 	kernOffB("kern16x16avx512offb", 16, 1, "Z", 16)
+	kernDirectOffB("kern14x32avx512dob", 14, 2, "Z", 16)
+	kernDirectOffB("kern16x16avx512dob", 16, 1, "Z", 16)
+	kernDirectOffB("kern6x16avx2dob", 6, 2, "Y", 8)
 	kernOffB("kern6x16avx2offb", 6, 2, "Y", 8)
 	peak("peakAVX512", "Z", 20)
 	peak("peakAVX2", "Y", 12)

@@ -21,6 +21,8 @@ type kernel struct {
 	// offB, if not nil, is fn reading B in place: depth p's nr values are
 	// b[offs[p]:][:nr] (see InPlace).
 	offB func(k int, a, b []float32, offs []int64, c []float32, ldc int, alpha, beta float32)
+	// dob, if not nil, reads both A (as direct) and B (as offB) in place.
+	dob func(k int, a []float32, lda int, b []float32, offs []int64, c []float32, ldc int, alpha, beta float32)
 	// narrow, if not nil, is a kernel with narrower B panels that Run
 	// uses instead when n is small and would pad badly to nr.
 	narrow *kernel

@@ -47,6 +47,18 @@ func kern16x16avx512direct(k int, a *float32, lda int, b, c *float32, ldc int, a
 //go:noescape
 func kern16x16avx512offb(k int, a, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)
 
+// The dob ("direct A, offset B") kernels read both operands in place: A
+// as the direct kernels, B as the offb ones.
+//
+//go:noescape
+func kern14x32avx512dob(k int, a *float32, lda int, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern16x16avx512dob(k int, a *float32, lda int, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern6x16avx2dob(k int, a *float32, lda int, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32)
+
 // kern6x16avx2 is the AVX2+FMA micro-kernel: 12 ymm accumulators (6 rows ×
 // 16 columns); reference kernGeneric's loop with mr=6, nr=16.
 //
@@ -77,13 +89,16 @@ func asmKernel(f func(k int, a, b, c *float32, ldc int, alpha, beta float32), mr
 func archKernels() (ks []*kernel) {
 	if cpu.X86.AVX2 && cpu.X86.FMA {
 		ks = append(ks, &kernel{name: "avx2", mr: 6, nr: 16, mc: 120, nc: 256,
-			fn: asmKernel(kern6x16avx2, 6, 16), direct: asmDirect(kern6x16avx2direct, 6, 16), offB: asmOffB(kern6x16avx2offb, 6, 16)})
+			fn: asmKernel(kern6x16avx2, 6, 16), direct: asmDirect(kern6x16avx2direct, 6, 16), offB: asmOffB(kern6x16avx2offb, 6, 16),
+			dob: asmDOB(kern6x16avx2dob, 6, 16)})
 	}
 	if cpu.X86.AVX512F {
 		narrow := &kernel{name: "avx512", mr: 16, nr: 16, mc: 256, nc: 256,
-			fn: asmKernel(kern16x16avx512, 16, 16), direct: asmDirect(kern16x16avx512direct, 16, 16), offB: asmOffB(kern16x16avx512offb, 16, 16)}
+			fn: asmKernel(kern16x16avx512, 16, 16), direct: asmDirect(kern16x16avx512direct, 16, 16), offB: asmOffB(kern16x16avx512offb, 16, 16),
+			dob: asmDOB(kern16x16avx512dob, 16, 16)}
 		ks = append(ks, &kernel{name: "avx512", mr: 14, nr: 32, mc: 252, nc: 256, narrow: narrow,
-			fn: asmKernel(kern14x32avx512, 14, 32), direct: asmDirect(kern14x32avx512direct, 14, 32), offB: asmOffB(kern14x32avx512offb, 14, 32)})
+			fn: asmKernel(kern14x32avx512, 14, 32), direct: asmDirect(kern14x32avx512direct, 14, 32), offB: asmOffB(kern14x32avx512offb, 14, 32),
+			dob: asmDOB(kern14x32avx512dob, 14, 32)})
 	}
 	return ks
 }
@@ -122,5 +137,16 @@ func asmOffB(f func(k int, a, b *float32, offs *int64, c *float32, ldc int, alph
 			panic("gemm: micro-kernel operands out of range")
 		}
 		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, alpha, beta)
+	}
+}
+
+// asmDOB wraps a dob assembly kernel; as for asmOffB, the caller has
+// checked B's offsets.
+func asmDOB(f func(k int, a *float32, lda int, b *float32, offs *int64, c *float32, ldc int, alpha, beta float32), mr, nr int) func(k int, a []float32, lda int, b []float32, offs []int64, c []float32, ldc int, alpha, beta float32) {
+	return func(k int, a []float32, lda int, b []float32, offs []int64, c []float32, ldc int, alpha, beta float32) {
+		if k <= 0 || lda < k || len(a) < (mr-1)*lda+k || len(offs) < k || len(b) < nr || len(c) < (mr-1)*ldc+nr || ldc < nr {
+			panic("gemm: micro-kernel operands out of range")
+		}
+		f(k, &a[0], lda, &b[0], &offs[0], &c[0], ldc, alpha, beta)
 	}
 }
