@@ -153,6 +153,14 @@ func Decode(data []byte) (*Decoded, error) {
 	if len(d.Frames) == 0 {
 		return nil, ErrUnknownFormat
 	}
+	// exif_transpose for the EXIF a PNG (eXIf) or WebP (EXIF chunk) carries;
+	// JPEG frames were oriented above.
+	if o := containerOrientation(format, data); o > 1 {
+		for i := range d.Frames {
+			d.Frames[i].RGBA = Orient(d.Frames[i].RGBA, o)
+		}
+		d.Width, d.Height = d.Frames[0].RGBA.Width, d.Frames[0].RGBA.Height
+	}
 	return d, nil
 }
 
@@ -260,4 +268,26 @@ func webpHasAlpha(data []byte) bool {
 		}
 	}
 	return false
+}
+
+// containerOrientation reads the EXIF orientation of a PNG eXIf chunk or a
+// WebP EXIF chunk (1 when absent).
+func containerOrientation(format string, data []byte) int {
+	switch format {
+	case "PNG":
+		chunks, _ := readChunksUntil(bytes.NewReader(data), "IDAT") // eXIf precedes the image data
+		for _, c := range chunks {
+			if c.Type == "eXIf" {
+				return tiffOrientation(bytes.TrimPrefix(c.Data, []byte("Exif\x00\x00")))
+			}
+		}
+	case "WEBP":
+		chunks, _ := riffChunks(data)
+		for _, c := range chunks {
+			if c.Type == "EXIF" {
+				return tiffOrientation(bytes.TrimPrefix(c.Data, []byte("Exif\x00\x00")))
+			}
+		}
+	}
+	return 1
 }

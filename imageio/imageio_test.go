@@ -359,3 +359,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A PNG eXIf orientation is applied as exif_transpose does.
+func TestPNGExifOrientation(t *testing.T) {
+	m := NewImage8(3, 2, 3)
+	for i := range m.Pix {
+		m.Pix[i] = byte(i)
+	}
+	exif := []byte("II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00\x00\x00\x00\x00")
+	var buf bytes.Buffer
+	if err := EncodePNG(&buf, m, PNGOptions{Level: 1, Before: []Chunk{{Type: "eXIf", Data: exif}}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Orient(m.ToRGBA(), 6)
+	if d.Width != 2 || d.Height != 3 || !bytes.Equal(d.Frames[0].RGBA.Pix, want.Pix) {
+		t.Fatalf("%dx%d", d.Width, d.Height)
+	}
+}
