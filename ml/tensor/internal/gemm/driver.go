@@ -12,8 +12,9 @@ import (
 // 1 MiB L2) and the C block stay in L2. 256 beat 384 and 512 on Zen 5.
 var kcMax = 256
 
-// serialFlops is the problem size below which one goroutine does it all.
-const serialFlops = 1 << 21
+// SerialWork is the size m·n·k below which Run uses only the calling
+// goroutine: tile-parallel callers keep their products under it.
+const SerialWork = 1 << 21
 
 // Run computes C = alpha·A·B + beta·C where A (m×k) and B (k×n) are given as
 // packers: A's lines are the m rows, B's lines the n columns. It is the
@@ -31,7 +32,7 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		kn = nk
 	}
 	nw := runtime.GOMAXPROCS(0)
-	if m*n*k < serialFlops {
+	if m*n*k < SerialWork {
 		nw = 1
 	}
 	// Few rows of A against many row-major float32 B lines (a Linear with
