@@ -53,7 +53,14 @@ func openBolt(dir string, sync bool, log *slog.Logger) (*boltStore, error) {
 	path := filepath.Join(dir, fileName)
 	s, err := tryOpenBolt(path, sync)
 	if err == nil {
-		return s, s.dropMalformedKeys(log)
+		if err := s.dropMalformedKeys(log); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if sync {
+			syncDir(dir) // a new file's directory entry must survive power loss too
+		}
+		return s, nil
 	}
 	if !damaged(err) {
 		return nil, err
@@ -64,7 +71,17 @@ func openBolt(dir string, sync bool, log *slog.Logger) (*boltStore, error) {
 	if rerr := os.Rename(path, aside); rerr != nil {
 		return nil, fmt.Errorf("queue: %v, and moving it aside failed: %w", err, rerr)
 	}
-	return tryOpenBolt(path, sync)
+	if s, err = tryOpenBolt(path, sync); err == nil && sync {
+		syncDir(dir)
+	}
+	return s, err
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // dropMalformedKeys deletes records whose key is not a sequence number (a
@@ -92,13 +109,19 @@ func (s *boltStore) dropMalformedKeys(log *slog.Logger) error {
 }
 
 func tryOpenBolt(path string, sync bool) (s *boltStore, err error) {
-	// A damaged page can make bbolt panic instead of returning an error.
+	var db *bolt.DB
+	// A damaged page can make bbolt panic instead of returning an error
+	// (View rolls its transaction back while the panic unwinds, so Close
+	// does not block).
 	defer func() {
 		if r := recover(); r != nil {
-			err = &damageError{fmt.Errorf("bbolt panicked: %v", r)}
+			if db != nil {
+				db.Close()
+			}
+			s, err = nil, &damageError{fmt.Errorf("bbolt panicked: %v", r)}
 		}
 	}()
-	db, err := bolt.Open(path, 0o644, &bolt.Options{
+	db, err = bolt.Open(path, 0o644, &bolt.Options{
 		// Another comfyd holding the file: fail instead of hanging forever.
 		Timeout: 2 * time.Second,
 		NoSync:  !sync,
