@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"image"
-	"image/color"
 	"image/jpeg"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/comfyd/comfyd/api"
 	"github.com/comfyd/comfyd/executor"
@@ -128,7 +128,6 @@ func TestPreviewFrames(t *testing.T) {
 			}
 		})
 	}
-	_ = color.RGBA{}
 }
 
 func TestHiddenInputs(t *testing.T) {
@@ -252,5 +251,46 @@ func TestLazyReannounced(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("executing sent %d times for the lazy node, want 2", n)
+	}
+}
+
+// Interrupt reaches async nodes through their context and progress calls.
+func TestInterruptAsync(t *testing.T) {
+	h := newHarness(t, cacheConfigs[0])
+	g := newGB("ia")
+	img := stub(g, "WHITE")
+	sl := g.node("TestSleep", "value", out(img, 0), "seconds", 30.0)
+	g.node("SaveImage", "images", out(sl, 0))
+	started := make(chan struct{}, 1)
+	h.sink.onSend = func(r rec) {
+		if p, ok := r.msg.Data.(api.Progress); ok && p.Node == sl {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+		}
+	}
+	done := make(chan *result)
+	go func() { done <- h.run(g) }()
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("sleep never reported progress")
+	}
+	h.ex.Interrupt("other-prompt") // not the running one: ignored
+	select {
+	case <-done:
+		t.Fatal("interrupt for another prompt stopped this one")
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.ex.Interrupt("")
+	select {
+	case r := <-done:
+		last := r.outcome.Messages[len(r.outcome.Messages)-1]
+		if last.Event != "execution_interrupted" || r.outcome.Success {
+			t.Errorf("outcome %s", jsonOf(r.outcome.Messages))
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("async node not interrupted")
 	}
 }

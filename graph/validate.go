@@ -72,7 +72,7 @@ func Validate(reg *node.Registry, env node.Env, prompt *api.Object, targets []st
 	}
 	var fails []failed
 	for _, o := range outs {
-		res, exc := v.validate(o)
+		res, exc := v.validateSafe(o)
 		if exc != nil {
 			extra := api.ObjectOf("exception_type", exc.Type, "traceback", exc.traceback())
 			res = &vresult{reasons: []api.Error{api.NewError(api.ErrExceptionDuringValidation, api.MsgExceptionDuringValidation, exc.Msg, extra)}}
@@ -184,6 +184,17 @@ func (v *validator) newFrame(id string) *frame {
 		f.names = append(f.names, in.Name)
 	}
 	return f
+}
+
+// validateSafe is validate with a node's panic (in a combo list function,
+// say) turned into the output's exception, as Python's except clause would.
+func (v *validator) validateSafe(root string) (res *vresult, e *exc) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, e = nil, &exc{pyError{fmt.Sprintf("%T", p), fmt.Sprint(p)}, "validate_prompt"}
+		}
+	}()
+	return v.validate(root)
 }
 
 // validate runs validate_inputs for id with an explicit stack.
