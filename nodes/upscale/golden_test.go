@@ -345,6 +345,21 @@ func compareImage(t *testing.T, name string, imgs *tensor.Tensor, i int, want im
 	if bad > 0 {
 		t.Errorf("%s: %d channel values off by more than %d (worst %d), first %s", name, bad, tol, worst, first)
 	} else if worst > 0 {
-		t.Logf("%s: worst difference %d", name, worst)
+		off := 0
+		for y := 0; y < H; y++ {
+			for x := 0; x < W; x++ {
+				c := nrgba(want, b.Min.X+x, b.Min.Y+y)
+				ref := []uint8{c.R, c.G, c.B, c.A}
+				for ch := 0; ch < C; ch++ {
+					if int(imageops.ToUint8(imgs.Data[((i*H+y)*W+x)*C+ch])) != int(ref[ch]) {
+						if off < 2 {
+							t.Logf("  (%d,%d,c%d) value %.9f·255 = %.6f, want %d", x, y, ch, imgs.Data[((i*H+y)*W+x)*C+ch], imgs.Data[((i*H+y)*W+x)*C+ch]*255, ref[ch])
+						}
+						off++
+					}
+				}
+			}
+		}
+		t.Logf("%s: worst difference %d in %d values", name, worst, off)
 	}
 }
