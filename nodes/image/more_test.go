@@ -3,6 +3,7 @@ package image
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,8 @@ func TestPreviewAnyText(t *testing.T) {
 		{api.Float(0.1), "0.1"},
 		{api.Float(5), "5.0"},
 		{api.Int(42), "42"},
+		{api.Float(math.NaN()), "nan"},
+		{api.Float(math.Inf(-1)), "-inf"},
 		{int64(7), "7"},
 		{nil, "None"},
 		{obj, `{"a": [1, 2.5, "x"], "b": null}`},

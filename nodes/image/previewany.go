@@ -44,13 +44,13 @@ func PyStr(v any, top bool) string {
 			return string(t)
 		}
 		f, _ := t.Float64()
-		return api.PyFloat(f)
+		return pyFloatStr(f)
 	case api.Float:
-		return api.PyFloat(float64(t))
+		return pyFloatStr(float64(t))
 	case float64:
-		return api.PyFloat(t)
+		return pyFloatStr(t)
 	case float32:
-		return api.PyFloat(float64(t))
+		return pyFloatStr(float64(t))
 	case int:
 		return strconv.Itoa(t)
 	case int64:
@@ -94,6 +94,20 @@ func PyStr(v any, top bool) string {
 		return t.String()
 	}
 	return fmt.Sprint(v)
+}
+
+// pyFloatStr is Python's str(float): repr, with nan/inf spelled as Python
+// prints them (json.dumps would write NaN/Infinity).
+func pyFloatStr(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return api.PyFloat(f)
 }
 
 // jsonable reports whether json.dumps would accept v.
