@@ -433,3 +433,35 @@ func TestQuantize(t *testing.T) {
 		t.Error("alpha lost")
 	}
 }
+
+func TestBislerp(t *testing.T) {
+	// Parallel vectors of different lengths: dot = 1 → b1 is copied.
+	img := tensor.New(1, 1, 2, 2)
+	copy(img.Data, []float32{1, 0, 3, 0})
+	o, err := Bislerp(img, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Shape[2] != 4 || o.Data[0] != 1 {
+		t.Fatalf("bislerp %v %v", o.Shape, o.Data)
+	}
+	// Orthogonal unit vectors half way: the normalised slerp midpoint
+	// (1/√2, 1/√2) times the mixed norm 1.
+	img = tensor.New(1, 1, 2, 2)
+	copy(img.Data, []float32{1, 0, 0, 1})
+	r, i1, i2 := bislerpData(2, 3) // positions 0, 0.5(·), 1: ratios from torch's bilinear
+	if i1[0] != 0 || i2[0] != 1 || i1[2] != 1 || i2[2] != 1 {
+		t.Errorf("data %v %v %v", r, i1, i2)
+	}
+	o, _ = Bislerp(img, 3, 1)
+	// Output 1: src = 2/3·1.5 − 0.5 = 0.5 → ratio 0.5 between vectors 0 and 1.
+	if !near(o.Data[2], float32(math.Sqrt(0.5)), 1e-6) || !near(o.Data[3], float32(math.Sqrt(0.5)), 1e-6) {
+		t.Errorf("midpoint %v", o.Data[2:4])
+	}
+	// Opposite vectors: the linear mix.
+	copy(img.Data, []float32{1, 0, -1, 0})
+	o, _ = Bislerp(img, 3, 1)
+	if !near(o.Data[2], 0, 1e-6) {
+		t.Errorf("opposite %v", o.Data[2:4])
+	}
+}
