@@ -294,3 +294,27 @@ func TestInterruptAsync(t *testing.T) {
 		t.Fatal("async node not interrupted")
 	}
 }
+
+// executor.ProgressState marshals exactly as api.ProgressState.
+func TestProgressStateJSON(t *testing.T) {
+	h := newHarness(t, cacheConfigs[0])
+	g := newGB("pj")
+	img := stub(g, "WHITE")
+	g.node("SaveImage", "images", out(img, 0))
+	r := h.mustRun(g)
+	n := 0
+	for _, rc := range r.recs {
+		ps, ok := rc.msg.Data.(executor.ProgressState)
+		if !ok {
+			continue
+		}
+		n++
+		want := api.MustMarshal(api.Message{Type: rc.msg.Type, Data: api.ProgressState{PromptID: ps.PromptID, Nodes: ps.Nodes()}})
+		if got := api.MustMarshal(rc.msg); string(got) != string(want) {
+			t.Errorf("\n got %s\nwant %s", got, want)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d progress_state messages", n)
+	}
+}

@@ -21,8 +21,15 @@ func nan() float64 { return math.NaN() }
 type progress struct {
 	idx     map[string]int
 	st      []*pstate
-	entries []*api.NodeProgress // nil while pending
-	shared  bool                // entries' backing array is referenced by a sent snapshot
+	entries []*entry // nil while pending
+	shared  bool     // entries' backing array is referenced by a sent snapshot
+}
+
+// entry is one immutable progress_state node entry with its JSON, encoded
+// once: the same entry is repeated in every later message.
+type entry struct {
+	np   *api.NodeProgress
+	json []byte
 }
 
 type pstate struct {
@@ -51,7 +58,7 @@ func (p *progress) ensure(id string) (*pstate, int) {
 // shares its entries with the executor's registry snapshot.
 type ProgressState struct {
 	PromptID string
-	entries  []*api.NodeProgress
+	entries  []*entry
 }
 
 // Nodes returns the nodes object (unique id -> *api.NodeProgress).
@@ -59,7 +66,7 @@ func (p ProgressState) Nodes() *api.Object {
 	o := api.NewObject()
 	for _, e := range p.entries {
 		if e != nil {
-			o.Set(e.NodeID, e)
+			o.Set(e.np.NodeID, e.np)
 		}
 	}
 	return o
@@ -80,9 +87,7 @@ func (p ProgressState) MarshalJSON() ([]byte, error) {
 			b.WriteByte(',')
 		}
 		first = false
-		b.Write(api.MustMarshal(e.NodeID))
-		b.WriteByte(':')
-		b.Write(api.MustMarshal(e))
+		b.Write(e.json)
 	}
 	b.WriteString("}}")
 	return b.Bytes(), nil
@@ -104,11 +109,12 @@ func (r *run) setState(id, state string, value, max any) {
 	s, i := p.ensure(id)
 	s.state, s.value, s.max = state, value, max
 	if p.shared {
-		p.entries = append([]*api.NodeProgress(nil), p.entries...)
+		p.entries = append([]*entry(nil), p.entries...)
 		p.shared = false
 	}
-	p.entries[i] = &api.NodeProgress{Value: s.value, Max: s.max, State: s.state, NodeID: id, PromptID: r.promptID,
+	np := &api.NodeProgress{Value: s.value, Max: s.max, State: s.state, NodeID: id, PromptID: r.promptID,
 		DisplayNodeID: r.dp.DisplayID(id), ParentNodeID: r.dp.ParentID(id), RealNodeID: r.dp.RealID(id)}
+	p.entries[i] = &entry{np: np, json: append(append(api.MustMarshal(id), ':'), api.MustMarshal(np)...)}
 	p.shared = true
 	r.sendClientOrAll(api.EventProgressState, ProgressState{PromptID: r.promptID, entries: p.entries[:len(p.entries):len(p.entries)]})
 }
