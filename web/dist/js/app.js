@@ -158,10 +158,16 @@ export class App {
       }
     });
     const center = $('#center');
+    // Sharp on high-density screens: the backing store has devicePixelRatio × the CSS size and
+    // the context is scaled back, so litegraph keeps working in CSS pixels.
     const resize = () => {
+      const dpr = Math.max(window.devicePixelRatio || 1, 1);
       const w = center.clientWidth;
       const h = center.clientHeight;
-      if (w && h) this.canvas.resize(w, h);
+      if (w && h) {
+        this.canvas.resize(Math.round(w * dpr), Math.round(h * dpr));
+        canvasEl.getContext('2d').setTransform(dpr, 0, 0, dpr, 0, 0);
+      }
       this.canvas.draw(true, true);
     };
     new ResizeObserver(resize).observe(center);
@@ -244,8 +250,8 @@ export class App {
     if (!pos) {
       const ds = this.canvas.ds;
       const c = this.canvas.canvas;
-      const cx = c.width / 2 / ds.scale - ds.offset[0];
-      const cy = c.height / 2 / ds.scale - ds.offset[1];
+      const cx = c.clientWidth / 2 / ds.scale - ds.offset[0];
+      const cy = c.clientHeight / 2 / ds.scale - ds.offset[1];
       this._placeOffset = ((this._placeOffset ?? 0) + 30) % 240;
       pos = [cx - node.size[0] / 2 + this._placeOffset - 120, cy - node.size[1] / 2 + this._placeOffset - 120];
     }
@@ -307,11 +313,12 @@ export class App {
       x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT);
       x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
     }
-    const c = this.canvas.canvas;
+    const W = this.canvas.canvas.clientWidth;
+    const Hh = this.canvas.canvas.clientHeight;
     const pad = 40;
-    const scale = Math.max(0.1, Math.min(1, Math.min((c.width - 2 * pad) / (x1 - x0), (c.height - 2 * pad) / (y1 - y0))));
+    const scale = Math.max(0.1, Math.min(1, Math.min((W - 2 * pad) / (x1 - x0), (Hh - 2 * pad) / (y1 - y0))));
     this.canvas.ds.scale = scale;
-    this.canvas.ds.offset = [(c.width / scale - (x1 - x0)) / 2 - x0, (c.height / scale - (y1 - y0)) / 2 - y0];
+    this.canvas.ds.offset = [(W / scale - (x1 - x0)) / 2 - x0, (Hh / scale - (y1 - y0)) / 2 - y0];
     this.graph.setDirtyCanvas(true, true);
   }
 

@@ -62,9 +62,9 @@ function makeTextarea(node, name, value, spec) {
       const h = (this.computedHeight ?? 60) - 6;
       const margin = 10;
       const [sx, sy] = ds.convertOffsetToCanvas([n.pos[0] + margin, n.pos[1] + y]);
-      const dpr = (canvas.canvas.width / canvas.canvas.clientWidth) || 1;
+      // The canvas context works in CSS pixels (see App.setupCanvas), so these are too.
       el.style.display = canvas.low_quality ? 'none' : '';
-      el.style.transform = `translate(${sx / dpr}px, ${sy / dpr}px) scale(${ds.scale / dpr})`;
+      el.style.transform = `translate(${sx}px, ${sy}px) scale(${ds.scale})`;
       el.style.width = `${width - margin * 2}px`;
       el.style.height = `${Math.max(20, h)}px`;
       el.disabled = !!this.disabled;
