@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -112,7 +114,10 @@ func tryOpenBolt(path string, sync bool) (s *boltStore, err error) {
 	var db *bolt.DB
 	// A damaged page can make bbolt panic instead of returning an error
 	// (View rolls its transaction back while the panic unwinds, so Close
-	// does not block).
+	// does not block), and a page past the end of a truncated file faults
+	// (SIGBUS on the mmap): make that a panic too, for this goroutine, while
+	// every page is visited once below.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			if db != nil {
@@ -125,10 +130,10 @@ func tryOpenBolt(path string, sync bool) (s *boltStore, err error) {
 		// Another comfyd holding the file: fail instead of hanging forever.
 		Timeout: 2 * time.Second,
 		NoSync:  !sync,
-		// The freelist is rebuilt by a scan on open instead of being written
-		// on every commit: fewer page writes per Put.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		// NoFreelistSync would save a page write per commit, but rebuilding
+		// the freelist on open checks the file in a goroutine of bbolt's
+		// own that panics, uncatchably, on a damaged page.
+		FreelistType: bolt.FreelistMapType,
 	})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
@@ -157,11 +162,15 @@ func tryOpenBolt(path string, sync bool) (s *boltStore, err error) {
 		}
 		return nil, err
 	}
-	// Walk every page once now, so that a damaged tree is found here (and
-	// the file moved aside) rather than by a panic in the middle of serving.
+	// Walk every page once now, values included, so that a damaged tree or
+	// a truncated file is found here (and the file moved aside) rather than
+	// by a panic or a fault in the middle of serving.
 	if err := db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			return b.ForEach(func(k, v []byte) error { return nil })
+			return b.ForEach(func(k, v []byte) error {
+				crc32.ChecksumIEEE(v)
+				return nil
+			})
 		})
 	}); err != nil {
 		db.Close()
