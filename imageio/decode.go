@@ -187,14 +187,18 @@ func decodePNG(data []byte) (Frame, error) {
 		f.PaletteTransparency = hdr.Transparency
 	case 4:
 		f.Mode, f.HasAlpha = "LA", true
+		if hdr.BitDepth == 16 {
+			f.Mode = "RGBA" // Pillow opens 16-bit grey+alpha as RGBA (high bytes)
+		}
 	case 6:
 		f.Mode, f.HasAlpha = "RGBA", true
 	}
 	b := img.Bounds()
 	m := &Image8{Width: b.Dx(), Height: b.Dy(), Channels: 4}
 	if g, ok := img.(*image.Gray16); ok {
-		// Pillow opens 16-bit greyscale PNGs as "I;16"; ComfyUI only rescales
-		// mode "I", so convert("RGB") clips every value above 255 to 255.
+		// Pillow opens 16-bit greyscale PNGs as "I;16" (its _MODES table);
+		// ComfyUI only rescales mode "I", and Pillow's I;16 → RGB conversion
+		// clips every value above 255 to 255.
 		m.Pix = make([]byte, m.Width*m.Height*4)
 		for y := 0; y < m.Height; y++ {
 			for x := 0; x < m.Width; x++ {
