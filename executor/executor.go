@@ -153,7 +153,13 @@ func (e *Executor) Execute(ctx context.Context, item api.QueueItem) Outcome {
 		r.asyncWG.Wait()
 		e.free(p.unload, p.free)
 	}()
-	return r.execute(item.Outputs)
+	out := r.execute(item.Outputs)
+	if e.c.policy.Kind == "none" {
+		// --cache-none reuses nothing: release the outputs now (the UI
+		// entries stay until the next prompt, like ComfyUI's output nodes').
+		e.c.outputs = map[graph.Key][][]any{}
+	}
+	return out
 }
 
 func isNaNValue(v any) bool {

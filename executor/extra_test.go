@@ -252,6 +252,19 @@ func TestLazyReannounced(t *testing.T) {
 	if n != 2 {
 		t.Errorf("executing sent %d times for the lazy node, want 2", n)
 	}
+	// Its sources are cached now, but unrequested lazy inputs still read as
+	// missing (ComfyUI's per-node execution cache): it asks again.
+	g.set(m, "value", 0.6)
+	r = h.mustRun(g)
+	n = 0
+	for _, rc := range r.recs {
+		if e, ok := rc.msg.Data.(api.Executing); ok && e.Node == mix {
+			n++
+		}
+	}
+	if n != 2 || r.didRun(in1) || r.didRun(in2) {
+		t.Errorf("rerun: executing %d times, ran %v", n, r.ran)
+	}
 }
 
 // Interrupt reaches async nodes through their context and progress calls.

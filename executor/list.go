@@ -22,6 +22,11 @@ type execList struct {
 	blocking       map[string]*blockSet
 	externalBlocks int
 	staged         string
+	// linked[to][from]: to may read from's outputs (ComfyUI's per-node
+	// execution_cache). Non-lazy links are registered when to is added,
+	// lazy ones only when check_lazy_status asks for them, so an unrequested
+	// lazy input reads as missing even when its source is cached.
+	linked map[string]map[string]bool
 }
 
 // lnode is a pending node; count mirrors blockCount[id] for fast scans.
@@ -37,7 +42,7 @@ type blockSet struct {
 
 func newExecList(dp *graph.DynPrompt, reg *node.Registry, isCached func(string) bool) *execList {
 	return &execList{dp: dp, reg: reg, isCached: isCached, nodes: map[string]*lnode{},
-		blockCount: map[string]int{}, blocking: map[string]*blockSet{}}
+		blockCount: map[string]int{}, blocking: map[string]*blockSet{}, linked: map[string]map[string]bool{}}
 }
 
 func (l *execList) def(id string) *node.Def {
@@ -103,6 +108,12 @@ func (l *execList) addNode(id string, includeLazy bool) {
 }
 
 func (l *execList) addStrongLink(from string, socket int, to string) {
+	m := l.linked[to]
+	if m == nil {
+		m = map[string]bool{}
+		l.linked[to] = m
+	}
+	m[from] = true
 	if l.isCached(from) {
 		return
 	}
@@ -118,6 +129,9 @@ func (l *execList) addStrongLink(from string, socket int, to string) {
 	}
 	b.sockets[to][socket] = true
 }
+
+// isLinked reports whether to may read from's outputs.
+func (l *execList) isLinked(from, to string) bool { return l.linked[to][from] }
 
 func (l *execList) addExternalBlock(id string) {
 	l.externalBlocks++

@@ -303,6 +303,9 @@ func (r *run) inputData(n *graph.Node, def *node.Def, id string, withOutputs boo
 				continue
 			}
 			outs, ok := r.outputsOf(l.Node)
+			if !r.list.isLinked(l.Node, id) {
+				ok = false
+			}
 			idx := l.Index
 			if idx < 0 {
 				idx += len(outs)
