@@ -192,6 +192,8 @@ export function fitSize(node) {
 
 /** applyAfterQueue runs control_after_generate on a node's widgets (ComfyUI's "after" mode). */
 export function applyAfterQueue(node) {
+  if (node.mode === MODE_NEVER) return;
+  node.afterQueue?.();
   for (const w of node.widgets ?? []) {
     const c = w.controlWidget;
     if (!c || w.disabled) continue;
@@ -342,6 +344,14 @@ class PrimitiveNode extends LGraphNode {
   }
   onSerialize(o) {
     if (this.widgets?.length) o.widgets_values = [this.widgets[0].value, ...this.rest];
+  }
+  /** A numeric primitive saved with a control mode ([value, "increment"]) follows it too. */
+  afterQueue() {
+    const w = this.widgets?.[0];
+    const mode = this.rest[0];
+    if (!w || typeof w.value !== 'number' || !CONTROL_VALUES.includes(mode)) return;
+    const cfg = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, step2: 1 };
+    w.value = applyControl(mode, 'INT', w.value, cfg, null);
   }
 }
 
