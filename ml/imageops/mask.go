@@ -28,6 +28,7 @@ func Grow(mask *tensor.Tensor, expand int, tapered bool) *tensor.Tensor {
 			cur := out.Data[b*H*W : (b+1)*H*W]
 			for it := 0; it < n; it++ {
 				copy(tmp, cur)
+				changed := false
 				for y := 0; y < H; y++ {
 					for x := 0; x < W; x++ {
 						v := tmp[y*W+x]
@@ -47,8 +48,14 @@ func Grow(mask *tensor.Tensor, expand int, tapered bool) *tensor.Tensor {
 								}
 							}
 						}
-						cur[y*W+x] = v
+						if v != cur[y*W+x] {
+							cur[y*W+x] = v
+							changed = true
+						}
 					}
+				}
+				if !changed { // a fixed point: further rounds change nothing
+					break
 				}
 			}
 		}
