@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -926,5 +929,61 @@ func TestLockedFileFailsFast(t *testing.T) {
 	// And the file was not moved aside as "damaged".
 	if m, _ := filepath.Glob(filepath.Join(dir, fileName+".corrupt-*")); len(m) != 0 {
 		t.Fatal(m)
+	}
+}
+
+func TestDeleteAndClearRecovered(t *testing.T) {
+	dir := t.TempDir()
+	q := open(t, dir, Options{})
+	for i, id := range []string{"r1", "r2", "p"} {
+		mustPut(t, q, mkItem(api.Int(int64(i)), id))
+	}
+	mustGet(t, q)
+	mustGet(t, q) // two workers were running r1 and r2
+	q.store.Close()
+
+	q = open(t, dir, Options{})
+	if got := fmt.Sprint(ids(q.Pending())); got != "[r1 r2 p]" {
+		t.Fatal(got)
+	}
+	// A user may cancel a prompt that is waiting to be re-run.
+	if n := q.Delete([]string{"r2"}); n != 1 {
+		t.Fatal(n)
+	}
+	q.Close()
+	q = open(t, dir, Options{})
+	if got := fmt.Sprint(ids(q.Pending())); got != "[r1 p]" {
+		t.Fatal("after reopen:", got)
+	}
+	if n := q.Clear(); n != 2 {
+		t.Fatal(n)
+	}
+	q.Close()
+	q = open(t, dir, Options{})
+	if q.Remaining() != 0 || q.HistoryLen() != 0 {
+		t.Fatal("cleared items came back", q.Remaining(), q.HistoryLen())
+	}
+}
+
+// TestImports keeps the package's dependencies to what its doc allows: the
+// standard library, api and the embedded store.
+func TestImports(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		pf, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range pf.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			first, _, _ := strings.Cut(p, "/")
+			if strings.Contains(first, ".") && p != "github.com/comfyd/comfyd/api" && !strings.HasPrefix(p, "go.etcd.io/bbolt") {
+				t.Errorf("%s imports %s", f, p)
+			}
+		}
 	}
 }
