@@ -3,7 +3,6 @@ package graph
 import (
 	"encoding/json"
 	"fmt"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -550,7 +549,6 @@ func callValidator(val node.Validator, env node.Env, in node.Inputs, types map[s
 	defer func() {
 		if r := recover(); r != nil {
 			perr = &pyError{Type: fmt.Sprintf("%T", r), Msg: fmt.Sprint(r)}
-			_ = debug.Stack
 		}
 	}()
 	ok, msg = val.Validate(env, in, types)
