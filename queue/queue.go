@@ -128,16 +128,11 @@ func Open(dir string, opts Options) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := OpenStore(s, opts)
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	return q, nil
+	return OpenStore(s, opts)
 }
 
 // OpenStore builds a Queue on any Store, loading what it holds. It takes
-// ownership of s (Close closes it).
+// ownership of s: Close closes it, and so does a failed OpenStore.
 func OpenStore(s Store, opts Options) (*Queue, error) {
 	q := &Queue{
 		store:      s,
@@ -156,6 +151,7 @@ func OpenStore(s Store, opts Options) (*Queue, error) {
 		q.log = slog.Default()
 	}
 	if err := q.load(); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if q.Remaining() > 0 {
