@@ -7,7 +7,8 @@
 //
 // MASK values are *tensor.Tensor [B,H,W]; IMAGE values [B,H,W,C]. The pixel
 // maths lives in ml/imageops; this package only adapts inputs and keeps
-// ComfyUI's quirks. It imports node, ml/tensor, ml/imageops and imageio; it
+// ComfyUI's quirks. It imports node, ml/tensor, ml/imageops and nodes/image
+// (SaveImages, shared with PreviewImage, for MaskPreview); it
 // must not import the executor or the server.
 package mask
 
