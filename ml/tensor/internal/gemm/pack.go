@@ -76,6 +76,9 @@ func (m f32Mat) Pack(dst []float32, l0, nl, p0, kc, w int) {
 			}
 			continue
 		}
+		if packLinesF32(pan, m.a, l*m.ld+p0, m.ld, cnt, w, kc) {
+			continue
+		}
 		// Transpose in depth blocks so that the panel lines being written
 		// (tBlock·w floats) stay in L1 while every source row is visited.
 		for pb := 0; pb < kc; pb += tBlock {
@@ -130,8 +133,15 @@ func (m f16Mat) Pack(dst []float32, l0, nl, p0, kc, w int) {
 			}
 			continue
 		}
+		done := 0
+		if !m.bf16 {
+			done = packLinesF16(pan, m.a, l*m.ld+p0, m.ld, cnt, w, kc)
+			if done == kc {
+				continue
+			}
+		}
 		var row [tBlock]float32
-		for pb := 0; pb < kc; pb += tBlock {
+		for pb := done; pb < kc; pb += tBlock {
 			nb := min(tBlock, kc-pb)
 			for r := 0; r < cnt; r++ {
 				src := m.a[(l+r)*m.ld+p0+pb:][:nb]
