@@ -331,3 +331,40 @@ func TestProgressStateJSON(t *testing.T) {
 		t.Errorf("%d progress_state messages", n)
 	}
 }
+
+// From test_async_nodes.py: async nodes with dependencies, blockers fed by
+// async sources, and a failed async task reporting current_inputs {}.
+func TestAsyncMore(t *testing.T) {
+	forEachConfig(t, func(t *testing.T, h *harness, _ cacheConfig) {
+		t.Run("dependencies", func(t *testing.T) {
+			g := newGB("adep")
+			s1 := g.node("TestSleep", "value", out(stub(g, "BLACK"), 0), "seconds", 0.05)
+			s2 := g.node("TestSleep", "value", out(stub(g, "WHITE"), 0), "seconds", 0.05)
+			avg := g.node("TestVariadicAverage", "input1", out(s1, 0), "input2", out(s2, 0))
+			o := g.node("SaveImage", "images", out(avg, 0))
+			assertGrey(t, h.mustRun(g).images(t, o)[0], 127)
+		})
+		t.Run("blocker", func(t *testing.T) {
+			g := newGB("ablock")
+			s1 := g.node("TestSleep", "value", out(stub(g, "WHITE"), 0), "seconds", 0.05)
+			s2 := g.node("TestSleep", "value", out(stub(g, "BLACK"), 0), "seconds", 0.05)
+			b1 := g.node("TestExecutionBlocker", "input", out(s1, 0), "block", true, "verbose", false)
+			b2 := g.node("TestExecutionBlocker", "input", out(s2, 0), "block", false, "verbose", false)
+			o1 := g.node("PreviewImage", "images", out(b1, 0))
+			o2 := g.node("PreviewImage", "images", out(b2, 0))
+			r := h.mustRun(g)
+			if len(r.images(t, o1)) != 0 || len(r.images(t, o2)) != 1 {
+				t.Errorf("outputs %s", jsonOf(r.outcome.Outputs))
+			}
+		})
+		t.Run("task_error_inputs", func(t *testing.T) {
+			g := newGB("aerr")
+			ae := g.node("TestAsyncError", "value", out(stub(g, "WHITE"), 0), "error_after", 0.01)
+			g.node("SaveImage", "images", out(ae, 0))
+			r := h.run(g)
+			if r.errData == nil || jsonOf(r.errData.CurrentInputs) != "{}" || r.errData.ExceptionType != "RuntimeError" {
+				t.Errorf("error %s", jsonOf(r.errData))
+			}
+		})
+	})
+}
