@@ -25,6 +25,11 @@ type objKey struct{ id, class string }
 // caches holds the three caches of spec §7.6. Outputs and UI are keyed by
 // signature, so identical nodes share entries (even within one prompt);
 // objects by (node id, class). Only the executing goroutine touches them.
+//
+// ComfyUI nests a sub-cache per expanding node; here nodes created by
+// expansion share the flat maps (their signatures already differ by their
+// inputs), so under the classic policy their entries live until the next
+// prompt starts rather than as long as the parent node exists.
 type caches struct {
 	policy  CachePolicy
 	outputs map[graph.Key][][]any
