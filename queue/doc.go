@@ -45,7 +45,9 @@
 // it), Open records it in history as an error (status "error", an
 // execution_error message with exception_type "comfyd.RestartError") instead
 // of running it a third time, so a prompt that kills the process cannot put
-// comfyd into a crash loop. Corrupt records are skipped with a logged
+// comfyd into a crash loop. An orderly stop is not a crash: Close (and
+// Release, for a worker that abandons a prompt) puts running prompts back in
+// front of the queue without counting the run. Corrupt records are skipped with a logged
 // warning; a store file that cannot be opened at all is renamed aside and a
 // fresh one started: comfyd never refuses to start because of its state.
 //

@@ -52,13 +52,20 @@ type HistoryRecord struct {
 	JSON []byte
 }
 
-// ritem is a running item, or one that was running when the previous process
-// died (attempts 1, waiting to be re-run).
+// ritem is a running item, or one waiting to run again first: it was
+// running when the previous process died (attempts 1) or when the queue was
+// closed or the item released (attempts 0).
 type ritem struct {
 	seq      uint64
 	item     api.QueueItem
 	raw      []byte
-	attempts byte // 1: first run; 2: re-run after a restart
+	attempts byte // runs started that did not end in Done or a release: 1 or 2 while running
+}
+
+// runningValue is the stored form of a running (or released) item.
+func runningValue(attempts byte, raw []byte) []byte {
+	v := make([]byte, 0, 1+len(raw))
+	return append(append(v, attempts), raw...)
 }
 
 // hrec is a history entry, kept as its JSON only: GET /history writes the
@@ -191,7 +198,7 @@ func (q *Queue) load() error {
 			q.heap = heapPush(q.heap, &pitem{seq: r.Key, item: it, raw: raw})
 			q.seq = max(q.seq, r.Key+1)
 		case KindRunning:
-			if len(r.Value) < 1 || r.Value[0] < 1 || r.Value[0] > 2 {
+			if len(r.Value) < 1 || r.Value[0] > 2 {
 				bad(r, errors.New("bad attempts header"))
 				return nil
 			}
@@ -202,7 +209,7 @@ func (q *Queue) load() error {
 			}
 			seen(it.Number)
 			ri := &ritem{seq: r.Key, item: it, raw: slices.Clone(r.Value[1:]), attempts: r.Value[0]}
-			if ri.attempts == 1 {
+			if ri.attempts < 2 {
 				q.recovered = append(q.recovered, ri)
 			} else {
 				twice = append(twice, ri)
@@ -302,14 +309,20 @@ func (q *Queue) signal() {
 }
 
 // Close persists the counter and closes the store. Blocked Gets return
-// ErrClosed.
+// ErrClosed. Prompts still running are released (see Release): an orderly
+// shutdown is not a crash, so they run again first after a restart without
+// counting towards the twice-died rule.
 func (q *Queue) Close() error {
 	q.wmu.Lock()
 	defer q.wmu.Unlock()
 	if q.closed {
 		return nil
 	}
-	err := q.apply(&Batch{})
+	var b Batch
+	for _, r := range q.running {
+		b.Ops = append(b.Ops, Op{Kind: KindRunning, Key: r.seq, Value: runningValue(0, r.raw)})
+	}
+	err := q.apply(&b)
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
@@ -381,16 +394,16 @@ func (q *Queue) tryGet() (api.QueueItem, bool, error) {
 	var ri *ritem
 	if len(q.recovered) > 0 {
 		ri = q.recovered[0]
-		v := append([]byte{2}, ri.raw...)
+		v := runningValue(ri.attempts+1, ri.raw)
 		if err := q.apply(&Batch{Ops: []Op{{Kind: KindRunning, Key: ri.seq, Value: v}}}); err != nil {
 			return api.QueueItem{}, false, err
 		}
 		q.mu.Lock()
 		q.recovered = q.recovered[1:]
-		ri.attempts = 2
+		ri.attempts++
 	} else if len(q.heap) > 0 {
 		top := q.heap[0]
-		v := append([]byte{1}, top.raw...)
+		v := runningValue(1, top.raw)
 		err := q.apply(&Batch{Ops: []Op{
 			{Kind: KindPending, Key: top.seq},
 			{Kind: KindRunning, Key: top.seq, Value: v},
@@ -456,6 +469,34 @@ func (q *Queue) Done(promptID string, entry api.HistoryEntry) error {
 	q.mu.Lock()
 	q.running = slices.Delete(q.running, i, i+1)
 	q.mu.Unlock()
+	return nil
+}
+
+// Release gives a running prompt back without a history entry (the worker
+// stops mid-prompt, e.g. at shutdown): it goes before every pending item,
+// to run again first, and does not count as a run that crashed.
+func (q *Queue) Release(promptID string) error {
+	q.wmu.Lock()
+	defer q.wmu.Unlock()
+	if q.closed {
+		return ErrClosed
+	}
+	i := slices.IndexFunc(q.running, func(r *ritem) bool { return r.item.PromptID == promptID })
+	if i < 0 {
+		return fmt.Errorf("%w: %s", ErrNotRunning, promptID)
+	}
+	ri := q.running[i]
+	if err := q.apply(&Batch{Ops: []Op{{Kind: KindRunning, Key: ri.seq, Value: runningValue(0, ri.raw)}}}); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	q.running = slices.Delete(q.running, i, i+1)
+	ri.attempts = 0
+	// Keep the re-run list in key (original queue) order.
+	j, _ := slices.BinarySearchFunc(q.recovered, ri.seq, func(x *ritem, k uint64) int { return cmpU64(x.seq, k) })
+	q.recovered = slices.Insert(q.recovered, j, ri)
+	q.mu.Unlock()
+	q.signal()
 	return nil
 }
 

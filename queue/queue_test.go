@@ -987,3 +987,64 @@ func TestImports(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseReleasesRunning: an orderly Close is not a crash. The prompt that
+// was running runs again first, and two crashes are still needed after
+// that to record it as failed.
+func TestCloseReleasesRunning(t *testing.T) {
+	dir := t.TempDir()
+	q := open(t, dir, Options{})
+	mustPut(t, q, mkItem(api.Int(0), "a"))
+	mustPut(t, q, mkItem(api.Int(1), "b"))
+	mustGet(t, q)
+	for range 3 { // three orderly restarts while "a" runs
+		q.Close()
+		q = open(t, dir, Options{})
+		if got := fmt.Sprint(ids(q.Pending())); got != "[a b]" {
+			t.Fatal(got)
+		}
+		if mustGet(t, q).PromptID != "a" {
+			t.Fatal("a not first")
+		}
+	}
+	q.store.Close() // crash 1
+	q = open(t, dir, Options{})
+	if _, ok := q.HistoryItem("a"); ok || mustGet(t, q).PromptID != "a" {
+		t.Fatal("a not re-run after one crash")
+	}
+	q.store.Close() // crash 2
+	q = open(t, dir, Options{})
+	if e, ok := q.HistoryItem("a"); !ok || e.Status.StatusStr != "error" {
+		t.Fatal("a not failed after two crashes")
+	}
+}
+
+func TestRelease(t *testing.T) {
+	both(t, func(t *testing.T, dir string) {
+		q := open(t, dir, Options{})
+		for i, id := range []string{"a", "b", "c"} {
+			mustPut(t, q, mkItem(api.Int(int64(i)), id))
+		}
+		mustGet(t, q)
+		mustGet(t, q)
+		if err := q.Release("b"); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Release("a"); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Release("a"); !errors.Is(err, ErrNotRunning) {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(ids(q.Pending())); got != "[a b c]" || len(q.Running()) != 0 || q.Remaining() != 3 {
+			t.Fatal(got)
+		}
+		if dir != "" {
+			q.store.Close() // even a crash now does not count against a or b
+			q = open(t, dir, Options{})
+		}
+		if got := fmt.Sprint(drain(t, q)); got != "[a b c]" {
+			t.Fatal(got)
+		}
+	})
+}
