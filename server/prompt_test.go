@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/comfyd/comfyd/api"
 )
@@ -213,4 +214,21 @@ func FuzzPromptBody(f *testing.F) {
 			t.Fatalf("%q: answer is not JSON: %s", body, b)
 		}
 	})
+}
+
+// Stopping mid-prompt leaves the prompt marked running (the durable queue
+// runs it again first after a restart) instead of writing an interrupted
+// entry to history.
+func TestCloseMidPromptKeepsItRunning(t *testing.T) {
+	e := newEnv(t, nil, nil, nil)
+	e.exec.delay = 5 * time.Second
+	e.do("POST", "/prompt", `{"prompt": `+goodPrompt+`, "prompt_id": "long"}`)
+	waitFor(t, "running", func() bool { return len(e.q.Running()) == 1 })
+	e.srv.Close()
+	if r := e.q.Running(); len(r) != 1 || r[0].PromptID != "long" {
+		t.Errorf("running after close: %v", r)
+	}
+	if _, ok := e.q.HistoryItem("long"); ok {
+		t.Error("an interrupted entry was written at shutdown")
+	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -390,5 +391,23 @@ func TestFrontEndRoot(t *testing.T) {
 	}
 	if resp, _ := e.do("GET", "/leak.txt", nil); resp.StatusCode != 404 {
 		t.Errorf("symlink out of the web root: %d", resp.StatusCode)
+	}
+}
+
+func TestLogRing(t *testing.T) {
+	var sink bytes.Buffer
+	b := NewLogBuffer(&sink)
+	for i := 0; i < LogCapacity+5; i++ {
+		fmt.Fprintf(b, "line %d\n", i)
+	}
+	es := b.Entries()
+	if len(es) != LogCapacity || es[0].M != "line 5\n" || es[len(es)-1].M != fmt.Sprintf("line %d\n", LogCapacity+4) {
+		t.Errorf("ring: %d entries, first %q", len(es), es[0].M)
+	}
+	if !strings.HasPrefix(sink.String(), "line 0\n") {
+		t.Error("not copied to the underlying writer")
+	}
+	if len(es[0].T) != len("2025-10-12T10:00:00.123456") {
+		t.Errorf("timestamp %q", es[0].T)
 	}
 }

@@ -261,6 +261,11 @@ func (s *Server) worker(ctx context.Context) {
 		s.putMu.Unlock()
 		start := time.Now()
 		out := s.exec.Execute(ctx, item)
+		if ctx.Err() != nil {
+			// Shutting down mid-prompt: leave it marked running, so that the
+			// durable queue runs it again first after a restart.
+			return
+		}
 		entry := api.HistoryEntry{
 			Prompt:  withoutSecrets(item),
 			Outputs: out.Outputs,
