@@ -368,6 +368,11 @@ describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : 
     assert.equal(await count(), 4);
     await page.keyboard.press('Delete');
     assert.equal(await count(), 3);
+    // Undo brings the pasted node back, redo removes it again.
+    await page.keyboard.press('Control+z');
+    assert.equal(await count(), 4);
+    await page.keyboard.press('Control+y');
+    assert.equal(await count(), 3);
   });
 
   test('queue panel: pending prompts listed, one cancelled, the rest cleared; interrupt', async () => {

@@ -66,6 +66,10 @@ export class App {
     this.prompts = new Map(); // prompt_id -> {nodes: Set(ids)} for prompts this page queued
     this.runningPrompt = null;
     this.lastSaved = '';
+    this.undoStack = [];
+    this.redoStack = [];
+    this.undoState = null;
+    this.restoring = false;
     this.timings = {};
   }
 
@@ -361,15 +365,52 @@ export class App {
     return false;
   }
 
+  /** persist stores the graph for the next visit and records an undo step when it changed. */
   persist() {
+    let wf;
+    try { wf = this.serialize(); } catch { return; } // graph mid-change: next tick
+    this.trackUndo(wf);
     try {
-      const wf = this.serialize();
       const s = JSON.stringify({ name: this.workflowName, workflow: wf });
       if (s !== this.lastSaved) {
         localStorage.setItem(STORE_KEY, s);
         this.lastSaved = s;
       }
-    } catch { /* storage full or graph mid-change: try again next tick */ }
+    } catch { /* storage full: keep going without it */ }
+  }
+
+  // Undo works on snapshots taken at most once a second (persist's tick) and on every load;
+  // moving the view is not a change.
+  static undoKey(wf) {
+    return JSON.stringify({ ...wf, extra: { ...(wf.extra ?? {}), ds: undefined } });
+  }
+
+  trackUndo(wf) {
+    const key = App.undoKey(wf);
+    if (this.undoState && key !== this.undoState.key && !this.restoring) {
+      this.undoStack.push(this.undoState.doc);
+      if (this.undoStack.length > 50) this.undoStack.shift();
+      this.redoStack.length = 0;
+    }
+    this.undoState = { key, doc: wf };
+  }
+
+  /** undoStep goes one step back (dir < 0) or forward (dir > 0). */
+  undoStep(dir) {
+    this.persist(); // a change made within the last second is a step too
+    const from = dir < 0 ? this.undoStack : this.redoStack;
+    const to = dir < 0 ? this.redoStack : this.undoStack;
+    const doc = from.pop();
+    if (!doc) return false;
+    to.push(this.undoState.doc);
+    const view = { scale: this.canvas.ds.scale, offset: [...this.canvas.ds.offset] };
+    this.restoring = true;
+    try {
+      this.loadWorkflow({ ...doc, extra: { ...(doc.extra ?? {}), ds: view } }, this.workflowName, { quiet: true });
+    } finally {
+      this.restoring = false;
+    }
+    return true;
   }
 
   restoreWorkflow() {
@@ -811,6 +852,8 @@ export class App {
       if (mod && (e.key === 's' || e.key === 'S')) { e.preventDefault(); this.saveWorkflow(e.shiftKey); return; }
       if (mod && (e.key === 'o' || e.key === 'O')) { e.preventDefault(); $('#file-input').click(); return; }
       if (inField) return;
+      if (mod && (e.key === 'z' || e.key === 'Z') && !e.shiftKey) { e.preventDefault(); this.undoStep(-1); return; }
+      if (mod && ((e.key === 'y' || e.key === 'Y') || ((e.key === 'z' || e.key === 'Z') && e.shiftKey))) { e.preventDefault(); this.undoStep(1); return; }
       if (!mod && !e.altKey && (e.key === 'r' || e.key === 'R') && (e.target === document.body || e.target === this.canvas.canvas)) { this.refreshDefs(); return; }
       const selected = Object.values(this.canvas.selected_nodes ?? {});
       if (mod && (e.key === 'm' || e.key === 'M') && selected.length) { e.preventDefault(); selected.forEach((n) => N.toggleMode(n, N.MODE_NEVER)); return; }
@@ -820,6 +863,12 @@ export class App {
         this.canvas.processKey(e);
       }
     });
+
+    // Undo snapshots around every action: before a key or pointer press reaches the canvas,
+    // and after the pointer is released (the end of a drag, a connection, a widget edit).
+    window.addEventListener('keydown', (e) => { if (!['Control', 'Shift', 'Alt', 'Meta'].includes(e.key)) this.persist(); }, true);
+    window.addEventListener('pointerdown', () => this.persist(), true);
+    window.addEventListener('pointerup', () => setTimeout(() => this.persist(), 0), true);
 
     let dragDepth = 0;
     document.addEventListener('dragenter', (e) => { if (e.dataTransfer?.types?.includes('Files')) { dragDepth++; document.body.classList.add('dragging'); } });
