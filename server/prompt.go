@@ -145,13 +145,16 @@ func (s *Server) postPrompt(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getQueue(w http.ResponseWriter, r *http.Request) {
-	running := s.q.Running()
-	pending := s.q.Pending()
-	if running == nil {
-		running = []api.QueueItem{}
+	// API-node credentials are stripped here too (ComfyUI 0.3.64 shows
+	// them to every client; newer versions strip them).
+	running := make([]api.QueueItem, 0, 1)
+	for _, it := range s.q.Running() {
+		running = append(running, withoutSecrets(it))
 	}
-	if pending == nil {
-		pending = []api.QueueItem{}
+	pend := s.q.Pending()
+	pending := make([]api.QueueItem, len(pend))
+	for i, it := range pend {
+		pending[i] = withoutSecrets(it)
 	}
 	writeJSON(w, r, http.StatusOK, api.ObjectOf("queue_running", running, "queue_pending", pending))
 }

@@ -146,8 +146,11 @@ func TestQueueAndHistoryRoutes(t *testing.T) {
 	if len(item) != 5 || item[1] != "p1" {
 		t.Errorf("queue item %v", item)
 	}
-	c := loadCapture(t, "get_history.json")
-	_ = c
+	e.do("POST", "/prompt", `{"prompt": `+goodPrompt+`, "prompt_id": "p4", "extra_data": {"auth_token_comfy_org": "tok"}}`)
+	if _, b := e.do("GET", "/queue", nil); strings.Contains(string(b), "auth_token_comfy_org") {
+		t.Errorf("secret shown in /queue: %s", b)
+	}
+	e.do("POST", "/queue", `{"delete": ["p4"]}`)
 	// Deleting a pending item broadcasts status.
 	e.do("POST", "/queue", `{"delete": ["p3"]}`)
 	ws.until(api.EventStatus, "", func(d *api.Object) bool {

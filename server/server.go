@@ -6,9 +6,9 @@
 // their folders by modelpaths.SafeJoin; and the safety ComfyUI lacks (origin
 // and Host checks, an optional bearer token, upload and image-size limits).
 //
-// It imports api, config, node, graph (through ValidateFunc), executor
-// (through the Executor interface), queue, modelpaths and imageio; it must
-// not import the compute wing (ml/...): previews cross as image.Image.
+// It imports api, config, node, graph, executor, queue, modelpaths and
+// imageio (and web for the embedded UI); it must not import the compute
+// wing (ml/...): previews reach it already encoded, through the Sink.
 package server
 
 import (
@@ -316,6 +316,13 @@ var secretKeys = []string{"auth_token_comfy_org", "api_key_comfy_org"}
 
 func withoutSecrets(item api.QueueItem) api.QueueItem {
 	if item.ExtraData == nil {
+		return item
+	}
+	found := false
+	for _, k := range secretKeys {
+		found = found || item.ExtraData.Has(k)
+	}
+	if !found {
 		return item
 	}
 	extra := api.Clone(item.ExtraData).(*api.Object)
