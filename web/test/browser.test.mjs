@@ -580,6 +580,24 @@ describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : 
     await page.screenshot({ path: H.shot('12-api-json-opened') });
   });
 
+  test('text from the server is shown on nodes: progress text frames and PreviewAny', async () => {
+    const r = await evaluate(async () => {
+      const app = window.comfyd;
+      app.loadWorkflow({ nodes: [], links: [] });
+      const a = app.addNode('EmptyImage', [40, 80]);
+      a.widgets.find((w) => w.name === 'width').value = 24;
+      const g = app.addNode('GetImageSize', [420, 80]);
+      const s = app.addNode('PreviewAny', [420, 300]);
+      a.connect(0, g, 0);
+      g.connect(0, s, 0);
+      await app.queuePrompt(1);
+      for (let i = 0; i < 100 && !(g.outputText && s.outputText); i++) await new Promise((res) => setTimeout(res, 100));
+      return [g.outputText, s.outputText];
+    });
+    assert.match(r[0] ?? '', /width: 24, height: 512/);
+    assert.equal(r[1], '24');
+  });
+
   test('a 300-node graph stays responsive', async () => {
     const m = await evaluate(() => {
       const app = window.comfyd;

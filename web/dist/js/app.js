@@ -625,6 +625,14 @@ export class App {
       };
       img.src = url;
     });
+    on('progress_text', (f) => {
+      // Type-3 frames (e.g. GetImageSize's "width: 512, height: 512") are shown on the node.
+      const node = this.nodeById(f.nodeId);
+      if (!node) return;
+      node.outputText = f.text;
+      if (!node.imgs?.length) this.ensureImageRoom(node, 60);
+      this.graph.setDirtyCanvas(true, false);
+    });
     on('connection', (d) => { if (d.connected) this.refreshQueue(); });
   }
 

@@ -495,6 +495,17 @@ function drawOverlay(node, ctx) {
     ctx.fillStyle = 'rgba(20, 20, 20, 0.55)';
     ctx.fillRect(0, -titleH, width, height + titleH);
   }
+  // INT inputs with display "color" (EmptyImage's color) get a swatch of the colour.
+  if (!collapsed) {
+    for (const w of node.widgets ?? []) {
+      if (w.spec?.options?.display !== 'color' || w.last_y == null || w.hidden) continue;
+      const v = Number(w.value) >>> 0;
+      ctx.fillStyle = `#${(v & 0xffffff).toString(16).padStart(6, '0')}`;
+      ctx.font = `${LiteGraph.NODE_SUBTEXT_SIZE ?? 12}px Arial`;
+      const x = 35 + ctx.measureText(w.label || w.name).width + 8;
+      ctx.fillRect(x, w.last_y + 5, 14, LiteGraph.NODE_WIDGET_HEIGHT - 10);
+    }
+  }
   const p = runState.nodeProgress.get(id);
   if (p && p.max > 0 && p.value < p.max) {
     ctx.fillStyle = '#2a5';
