@@ -52,11 +52,15 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 	if n <= m {
 		mc := splitLines(m, kn.mr, kn.mc, nw)
 		tasks := (m + mc - 1) / mc
-		// Row-major float32 A (activations) is read in place by a direct
-		// kernel where there is one: only a ragged last tile is packed.
-		am, direct := a.(f32Mat)
-		direct = direct && !am.depthMajor && kn.direct != nil
-		if ip, ok := b.(InPlace); ok && direct && kn.dob != nil && kn.offB != nil {
+		// Row-major float32 A (activations) can be read in place by a
+		// direct kernel (only a ragged last tile is packed). With AVX-512
+		// gathers, packing A measured 5-20 % faster than reading 14 rows
+		// in place, so direct is used there only together with an
+		// in-place B (dob: nothing packed at all, e.g. attention's P·V).
+		am, rowMajor := a.(f32Mat)
+		rowMajor = rowMajor && !am.depthMajor
+		direct := rowMajor && kn.direct != nil && !gathering()
+		if ip, ok := b.(InPlace); ok && rowMajor && kn.direct != nil && kn.dob != nil && kn.offB != nil {
 			// Both operands in place: nothing is packed but ragged edges.
 			parallel(tasks, nw, func(t int, ws *workspace) {
 				i0 := t * mc

@@ -38,7 +38,9 @@ var kernels = append([]*kernel{generic}, archKernels()...)
 var active atomic.Pointer[kernel]
 
 func init() {
-	active.Store(kernels[len(kernels)-1])
+	k := kernels[len(kernels)-1]
+	active.Store(k)
+	setGather(k.name == "avx512")
 	if env := os.Getenv("COMFYD_GEMM"); env != "" {
 		if err := Use(env); err != nil {
 			fmt.Fprintf(os.Stderr, "comfyd: COMFYD_GEMM: %v; using %s\n", err, Path())
@@ -65,6 +67,7 @@ func Use(name string) error {
 	for _, k := range kernels {
 		if k.name == name {
 			active.Store(k)
+			setGather(k.name == "avx512")
 			return nil
 		}
 	}

@@ -2,13 +2,21 @@ package gemm
 
 import (
 	"math"
+	"sync/atomic"
 
 	"github.com/comfyd/comfyd/ml/tensor/internal/cpu"
 )
 
-// useGather enables the AVX-512 gather packs; tests switch it off to
-// compare with the Go loops.
-var useGather = cpu.X86.AVX512F
+// gatherOn enables the AVX-512 gather packs. It follows the kernel in use
+// (Use): the avx2 and generic paths pack with Go loops, as they would on a
+// CPU without AVX-512, so tests of those paths cover those loops.
+var gatherOn atomic.Bool
+
+func setGather(on bool) { gatherOn.Store(on && cpu.X86.AVX512F) }
+
+func gatherAvailable() bool { return cpu.X86.AVX512F }
+
+func gathering() bool { return gatherOn.Load() }
 
 //go:noescape
 func gatherF32(dst, src *float32, idx *int32, wb, kc int, gm0, gm1, sm0, sm1 uint64)
@@ -20,7 +28,7 @@ func gatherF16(dst *float32, src *uint16, idx *int32, wb, pairs int, gm0, gm1, s
 // and depth kc starting at storage offset s0 can be gathered from a slice
 // of length n with int32 indices, and returns the indices and masks.
 func gatherSetup(cnt, w, ld, s0, kc, n int) (idx [32]int32, gm0, gm1, sm0, sm1 uint64, ok bool) {
-	if !useGather || w > 32 || kc <= 0 || (cnt-1)*ld >= math.MaxInt32 || s0 < 0 || s0+(cnt-1)*ld+kc > n {
+	if !gatherOn.Load() || w > 32 || kc <= 0 || (cnt-1)*ld >= math.MaxInt32 || s0 < 0 || s0+(cnt-1)*ld+kc > n {
 		return idx, 0, 0, 0, 0, false
 	}
 	for r := 0; r < cnt; r++ {

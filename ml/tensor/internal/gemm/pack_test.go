@@ -11,10 +11,10 @@ import (
 // loop, bit for bit, on panels of every width the kernels use, ragged line
 // counts and odd depths, with a guard after the panels.
 func TestPackPaths(t *testing.T) {
-	if !useGather {
+	if !gatherAvailable() {
 		t.Skip("no gather path on this CPU")
 	}
-	defer func() { useGather = true }()
+	defer setGather(Path() == "avx512")
 	r := rand.New(rand.NewPCG(12, 12))
 	const ld, rows = 77, 70
 	f := randSlice(r, rows*ld)
@@ -40,7 +40,7 @@ func TestPackPaths(t *testing.T) {
 					size := roundUp(nl, w) * kc
 					var out [2][]float32
 					for v, g := range []bool{true, false} {
-						useGather = g
+						setGather(g)
 						out[v] = make([]float32, size+8)
 						for i := range out[v] {
 							out[v][i] = sentinel
