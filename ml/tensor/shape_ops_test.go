@@ -223,3 +223,24 @@ func TestReductions(t *testing.T) {
 		t.Fatal("MaxAlong dropped a NaN")
 	}
 }
+
+func TestPad2d(t *testing.T) {
+	rng := newRNG(33)
+	x := stridedT(rng, 1, 2, 3, 4, 5)
+	for _, p := range [][4]int{{0, 1, 0, 1}, {2, 0, 1, 3}, {-1, 2, 0, -2}, {0, 0, 0, 0}, {-5, 1, 0, 0}} {
+		out := Pad2d(x, p[0], p[1], p[2], p[3], -7)
+		if out.Dim(2) != 4+p[2]+p[3] || out.Dim(3) != 5+p[0]+p[1] {
+			t.Fatalf("pad %v: shape %v", p, out.Shape)
+		}
+		eachIndex(out.Shape, func(idx []int) {
+			i, j := idx[2]-p[2], idx[3]-p[0]
+			want := float32(-7)
+			if i >= 0 && i < 4 && j >= 0 && j < 5 {
+				want = x.At(idx[0], idx[1], i, j)
+			}
+			if out.At(idx...) != want {
+				t.Fatalf("pad %v at %v: %v want %v", p, idx, out.At(idx...), want)
+			}
+		})
+	}
+}
