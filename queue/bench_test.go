@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,6 +75,17 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
 }
 
+// cpuMeter reports the process's CPU time per operation as "cpu-µs/op".
+type cpuMeter struct{ start float64 }
+
+func startCPU() cpuMeter { return cpuMeter{processCPU()} }
+
+func (m cpuMeter) report(b *testing.B, ops int) {
+	if ops > 0 && m.start > 0 {
+		b.ReportMetric((processCPU()-m.start)*1e6/float64(ops), "cpu-µs/op")
+	}
+}
+
 func benchStores(b *testing.B, f func(b *testing.B, dir string, opts Options)) {
 	b.Run("memory", func(b *testing.B) { f(b, "", Options{}) })
 	b.Run("bbolt", func(b *testing.B) { f(b, b.TempDir(), Options{}) })
@@ -90,6 +100,7 @@ func BenchmarkPut(b *testing.B) {
 		b.SetBytes(int64(len(api.MustMarshal(it))))
 		lat := make([]time.Duration, 0, 1<<16)
 		i := 0
+		cpu := startCPU()
 		for b.Loop() {
 			it.PromptID = fmt.Sprintf("p%09d", i)
 			i++
@@ -101,17 +112,18 @@ func BenchmarkPut(b *testing.B) {
 				lat = append(lat, time.Since(t0))
 			}
 		}
+		cpu.report(b, i)
 		reportLatency(b, lat)
 	})
 }
 
 // BenchmarkAppendBaseline is the floor an append-only log would have for the
-// same records: one write(2) per Put (and an fdatasync for the -sync case).
+// same records: one write(2) per Put (and an fsync for the -sync case).
 func BenchmarkAppendBaseline(b *testing.B) {
 	for _, sync := range []bool{false, true} {
 		name := "write"
 		if sync {
-			name = "write+fdatasync"
+			name = "write+fsync"
 		}
 		b.Run(name, func(b *testing.B) {
 			f, err := os.OpenFile(filepath.Join(b.TempDir(), "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -121,53 +133,63 @@ func BenchmarkAppendBaseline(b *testing.B) {
 			defer f.Close()
 			it := benchItem(b, 0)
 			b.SetBytes(int64(len(api.MustMarshal(it))))
+			lat := make([]time.Duration, 0, 1<<16)
+			n := 0
+			cpu := startCPU()
 			for b.Loop() {
+				n++
+				t0 := time.Now()
 				raw, _ := api.Marshal(it) // Put encodes too
 				if _, err := f.Write(raw); err != nil {
 					b.Fatal(err)
 				}
 				if sync {
-					if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+					if err := f.Sync(); err != nil {
 						b.Fatal(err)
 					}
 				}
+				if len(lat) < cap(lat) {
+					lat = append(lat, time.Since(t0))
+				}
 			}
+			cpu.report(b, n)
+			reportLatency(b, lat)
 		})
 	}
 }
 
 // BenchmarkGetDone measures one worker round trip: Get (durably running)
-// then Done (history append, evicting beyond 10,000).
+// then Done (history append, evicting beyond 10,000). The items are put
+// before the timer starts.
 func BenchmarkGetDone(b *testing.B) {
 	benchStores(b, func(b *testing.B, dir string, opts Options) {
 		q := open(b, dir, opts)
 		base := benchItem(b, 0)
-		ctx := context.Background()
-		i := 0
-		lat := make([]time.Duration, 0, 1<<16)
-		for b.Loop() {
-			b.StopTimer()
+		for i := range b.N {
 			it := base
 			it.PromptID = fmt.Sprintf("p%09d", i)
 			it.Number = api.Int(int64(i))
-			i++
 			if err := q.Put(it); err != nil {
 				b.Fatal(err)
 			}
-			entry := benchEntry(it)
-			b.StartTimer()
+		}
+		ctx := context.Background()
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		cpu := startCPU()
+		for range b.N {
 			t0 := time.Now()
 			got, err := q.Get(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := q.Done(got.PromptID, entry); err != nil {
+			if err := q.Done(got.PromptID, benchEntry(got)); err != nil {
 				b.Fatal(err)
 			}
-			if len(lat) < cap(lat) {
-				lat = append(lat, time.Since(t0))
-			}
+			lat = append(lat, time.Since(t0))
 		}
+		b.StopTimer()
+		cpu.report(b, b.N)
 		reportLatency(b, lat)
 	})
 }
@@ -224,18 +246,26 @@ func BenchmarkHistory10k(b *testing.B) {
 		max  *int
 	}{{"last200", ip(200)}, {"all", nil}} {
 		b.Run(c.name, func(b *testing.B) {
+			n := 0
+			cpu := startCPU()
 			for b.Loop() {
 				historyBody(&buf, q.HistoryJSON(c.max, nil))
+				n++
 			}
+			cpu.report(b, n)
 			b.ReportMetric(float64(buf.Len())/1e6, "MB/resp")
 		})
 	}
 	// History with decoded entries: the first call decodes the window,
 	// later ones reuse it.
 	b.Run("last200-entries", func(b *testing.B) {
+		n := 0
+		cpu := startCPU()
 		for b.Loop() {
 			q.History(ip(200), nil)
+			n++
 		}
+		cpu.report(b, n)
 	})
 	rs := q.HistoryJSON(ip(200), nil)
 	b.Run("decode200", func(b *testing.B) {
@@ -263,6 +293,8 @@ func BenchmarkOpen10k(b *testing.B) {
 	q := open(b, dir, Options{})
 	fillHistory(b, q, 10000)
 	q.Close()
+	n := 0
+	cpu := startCPU()
 	for b.Loop() {
 		q, err := Open(dir, Options{Logger: quietLog()})
 		if err != nil {
@@ -272,5 +304,7 @@ func BenchmarkOpen10k(b *testing.B) {
 			b.Fatal(q.HistoryLen())
 		}
 		q.Close()
+		n++
 	}
+	cpu.report(b, n)
 }
