@@ -202,7 +202,17 @@ func (s *Server) Close() {
 func (s *Server) ListenAndServe(ctx context.Context, ready func(addrs []net.Addr)) error {
 	var lns []net.Listener
 	for _, a := range s.cfg.Listen {
-		ln, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(s.cfg.Port)))
+		// IP literals bind their own family only ("tcp6" sets IPV6_V6ONLY),
+		// so that "--listen" (0.0.0.0 and ::) can bind both on one port, as
+		// asyncio does.
+		network := "tcp"
+		if ip := net.ParseIP(a); ip != nil {
+			network = "tcp4"
+			if ip.To4() == nil {
+				network = "tcp6"
+			}
+		}
+		ln, err := net.Listen(network, net.JoinHostPort(a, strconv.Itoa(s.cfg.Port)))
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
