@@ -1048,3 +1048,22 @@ func TestRelease(t *testing.T) {
 		}
 	})
 }
+
+func TestDefaultHistoryBound(t *testing.T) {
+	q := open(t, "", Options{})
+	small := func(i int) api.QueueItem {
+		return api.QueueItem{Number: api.Int(int64(i)), PromptID: fmt.Sprintf("h%05d", i), Prompt: api.NewObject()}
+	}
+	for i := range DefaultMaxHistory + 3 {
+		mustPut(t, q, small(i))
+		mustGet(t, q)
+		if err := q.Done(small(i).PromptID, api.HistoryEntry{Prompt: small(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ComfyUI's MAXIMUM_HISTORY_SIZE arithmetic: 10,001 entries at most.
+	rs := q.HistoryJSON(nil, nil)
+	if len(rs) != DefaultMaxHistory+1 || rs[0].PromptID != "h00002" || rs[len(rs)-1].PromptID != "h10002" {
+		t.Fatal(len(rs), rs[0].PromptID, rs[len(rs)-1].PromptID)
+	}
+}
