@@ -18,7 +18,9 @@ function newClientId() {
 }
 
 export class Api extends EventTarget {
-  constructor(base = '') {
+  // base is the path the page is served under ("" at the root), so that a reverse proxy may
+  // mount comfyd under a prefix, as ComfyUI's frontend allows.
+  constructor(base = location.pathname.replace(/\/[^/]*$/, '')) {
     super();
     this.base = base;
     // One id per tab: survives reloads (so a reload mid-run still gets its events) but two tabs

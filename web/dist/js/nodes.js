@@ -371,6 +371,11 @@ function makePlaceholderClass(type) {
     }
     onConfigure(info) {
       this.savedWidgetsValues = info.widgets_values;
+      // Room for the slots, the saved values and the "missing" line.
+      const rows = Math.max(this.inputs?.length ?? 0, this.outputs?.length ?? 0);
+      const n = Array.isArray(info.widgets_values) ? info.widgets_values.length : 0;
+      const need = rows * LiteGraph.NODE_SLOT_HEIGHT + n * 15 + 30;
+      if (this.size[1] < need) this.size[1] = need;
     }
     onSerialize(o) {
       if (this.savedWidgetsValues !== undefined) o.widgets_values = this.savedWidgetsValues;
@@ -378,10 +383,22 @@ function makePlaceholderClass(type) {
     onDrawForeground(ctx) {
       if (this.flags?.collapsed) return;
       ctx.save();
-      ctx.fillStyle = '#f88';
       ctx.font = '12px sans-serif';
       ctx.textAlign = 'left';
-      ctx.fillText('missing node type', 10, this.size[1] - 10);
+      // Show what it holds, so the user can see what would be lost by replacing it.
+      // Without widgets, litegraph lays every input (widget sockets too) out as a row.
+      const rows = Math.max(this.inputs?.length ?? 0, this.outputs?.length ?? 0);
+      const vals = Array.isArray(this.savedWidgetsValues) ? this.savedWidgetsValues : [];
+      let y = rows * LiteGraph.NODE_SLOT_HEIGHT + 16;
+      ctx.fillStyle = '#caa';
+      for (const v of vals) {
+        if (y > this.size[1] - 24) break;
+        const t = typeof v === 'string' ? v : JSON.stringify(v);
+        ctx.fillText((t ?? '').length > 40 ? t.slice(0, 39) + '…' : t ?? '', 10, y);
+        y += 15;
+      }
+      ctx.fillStyle = '#f88';
+      ctx.fillText('missing node type', 10, this.size[1] - 8);
       ctx.restore();
     }
   }
