@@ -18,6 +18,14 @@ const (
 	// antialiasing: src = max((dst+0.5)·in/out - 0.5, 0), blending the two
 	// neighbours floor(src) and min(floor(src)+1, in-1) by the fraction.
 	Bilinear
+	// Bicubic is mode="bicubic" with align_corners=False: src =
+	// (dst+0.5)·in/out - 0.5 (not clamped), the four neighbours floor(src)-1
+	// … floor(src)+2 clamped to the edge, weighted by Keys' cubic
+	// convolution with A = -0.75, rows first, then columns, as PyTorch.
+	Bicubic
+	// Area is mode="area", adaptive average pooling: output o averages
+	// input [floor(o·in/out), ceil((o+1)·in/out)) along each axis.
+	Area
 )
 
 func (m Interp) String() string {
@@ -28,6 +36,10 @@ func (m Interp) String() string {
 		return "nearest-exact"
 	case Bilinear:
 		return "bilinear"
+	case Bicubic:
+		return "bicubic"
+	case Area:
+		return "area"
 	}
 	return fmt.Sprintf("Interp(%d)", uint8(m))
 }
@@ -104,6 +116,10 @@ func ResizeTo(dst, x *Tensor, mode Interp) *Tensor {
 		upsample2x(dst.Data[dst.Offset:dst.Offset+dst.Len()], x.Data[x.Offset:x.Offset+x.Len()], n*c, ih, iw)
 		return dst
 	}
+	if mode == Bicubic || mode == Area {
+		resizeWindowed(dst, x, mode)
+		return dst
+	}
 	ym, xm := newAxisMap(ih, oh, mode), newAxisMap(iw, ow, mode)
 	xs, ds := x.Strides, dst.Strides
 	ParallelFor(n*c, max(1, elemGrain/(oh*ow)), func(lo, hi int) {
@@ -149,6 +165,78 @@ func upsample2x(d, s []float32, planes, h, w int) {
 				row[2*j+1] = v
 			}
 			copy(d[(2*r+1)*2*w:(2*r+2)*2*w], row)
+		}
+	})
+}
+
+// cubicCoeffs returns the four weights of Keys' cubic convolution (A =
+// -0.75) for a fraction t, for the neighbours at offsets -1, 0, 1, 2.
+func cubicCoeffs(t float32) [4]float32 {
+	const a = -0.75
+	near := func(x float32) float32 { return ((a+2)*x-(a+3))*x*x + 1 }
+	far := func(x float32) float32 { return ((a*x-5*a)*x+8*a)*x - 4*a }
+	return [4]float32{far(t + 1), near(t), near(1 - t), far(2 - t)}
+}
+
+// window is one output position's input span along an axis: indices and
+// weights (bicubic: 4 clamped neighbours; area: a run with equal weights).
+type window struct {
+	idx []int
+	w   []float32
+}
+
+func axisWindows(in, out int, mode Interp) []window {
+	ws := make([]window, out)
+	s := sourceScale(in, out)
+	for o := range ws {
+		if mode == Area {
+			lo, hi := o*in/out, ((o+1)*in+out-1)/out
+			w := window{}
+			for i := lo; i < hi; i++ {
+				w.idx = append(w.idx, i)
+				w.w = append(w.w, 1/float32(hi-lo))
+			}
+			ws[o] = w
+			continue
+		}
+		src := (float32(o)+0.5)*s - 0.5
+		f := float32(math.Floor(float64(src)))
+		c := cubicCoeffs(src - f)
+		w := window{idx: make([]int, 4), w: c[:]}
+		for k := range w.idx {
+			w.idx[k] = min(max(int(f)-1+k, 0), in-1)
+		}
+		ws[o] = w
+	}
+	return ws
+}
+
+// resizeWindowed resamples with per-axis weight windows: each output is
+// Σ_r wy[r]·(Σ_c wx[c]·x[y_r, x_c]), rows interpolated first.
+func resizeWindowed(dst, x *Tensor, mode Interp) {
+	c := x.Shape[1]
+	oh, ow := dst.Shape[2], dst.Shape[3]
+	yw, xw := axisWindows(x.Shape[2], oh, mode), axisWindows(x.Shape[3], ow, mode)
+	xs, ds := x.Strides, dst.Strides
+	ParallelFor(x.Shape[0]*c*oh, max(1, elemGrain/(4*ow)), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			plane, i := p/oh, p%oh
+			xb := x.Offset + plane/c*xs[0] + plane%c*xs[1]
+			dr := dst.Offset + plane/c*ds[0] + plane%c*ds[1] + i*ds[2]
+			wy := yw[i]
+			for j := 0; j < ow; j++ {
+				wx := xw[j]
+				var acc float32
+				for r, yi := range wy.idx {
+					row := xb + yi*xs[2]
+					var rv float32
+					for k, xi := range wx.idx {
+						rv += wx.w[k] * x.Data[row+xi*xs[3]]
+					}
+					acc += wy.w[r] * rv
+				}
+				dst.Data[dr+j*ds[3]] = acc
+			}
 		}
 	})
 }
