@@ -231,18 +231,27 @@ func (a *attnPlan) task(s *attnScratch, bi, hi, i0 int) {
 		return
 	}
 	if tk <= a.bk {
-		// One key block: plain softmax, then P·V straight into dst.
+		// One key block: exponentials, P·V straight into dst, then each
+		// row divided by its sum (Dv multiplies instead of Tk).
 		n := tk
-		S := s.s[:mq*n]
+		S, inv := s.s[:mq*n], s.l[:mq]
 		a.scores(S, qd, ldq, mq, n, bi, hi, 0)
 		for i := 0; i < mq; i++ {
 			row := S[i*n : (i+1)*n]
 			if a.causal {
 				maskRow(row, 0, i0+i)
 			}
-			softmaxRow(row, row)
+			mx := vec.Max(row)
+			if math.IsInf(float64(mx), -1) {
+				mx = 0 // all keys masked: the sum is 0 and the row NaN, as torch
+			}
+			inv[i] = float32(1 / vec.ExpSubSum(row, row, mx))
 		}
 		gemm.F32(false, false, mq, a.dv, n, 1, S, n, v.Data[off(v, bi, hi, 0):], ldv, 0, od, ldo)
+		for i := 0; i < mq; i++ {
+			row := od[i*ldo : i*ldo+a.dv]
+			vec.ScaleShift(row, row, inv[i], 0)
+		}
 		return
 	}
 	m, l, O := s.m[:mq], s.l[:mq], s.o[:mq*a.dv]
@@ -270,9 +279,7 @@ func (a *attnPlan) task(s *attnScratch, bi, hi, i0 int) {
 				c := vec.Exp32(m[i] - mx)
 				l[i] *= c
 				o := O[i*a.dv : (i+1)*a.dv]
-				for e := range o {
-					o[e] *= c
-				}
+				vec.ScaleShift(o, o, c, 0)
 			}
 			m[i] = mx
 			l[i] += float32(sum)
@@ -284,12 +291,8 @@ func (a *attnPlan) task(s *attnScratch, bi, hi, i0 int) {
 		gemm.F32(false, false, mq, a.dv, n, 1, S, n, v.Data[off(v, bi, hi, j0):], ldv, beta, O, a.dv)
 	}
 	for i := 0; i < mq; i++ {
-		inv := 1 / l[i]
-		o := O[i*a.dv : (i+1)*a.dv]
 		row := od[i*ldo : i*ldo+a.dv]
-		for e := range row {
-			row[e] = o[e] * inv
-		}
+		vec.ScaleShift(row, O[i*a.dv:(i+1)*a.dv], 1/l[i], 0)
 	}
 }
 
