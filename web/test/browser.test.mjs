@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as H from './harness.mjs';
 import { makePNG } from './pngutil.mjs';
 import { readPNGText } from '../dist/js/png.js';
+import { workflow04Problems } from './schema.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixturePath = (n) => path.join(here, 'fixtures', n);
@@ -128,6 +129,7 @@ describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : 
     await drag(await slotPos(a, false, 0), await slotPos(b, true, 0));
     await drag(await slotPos(b, false, 0), await slotPos(c, true, 0));
     const links = await evaluate(() => [...window.comfyd.graph._links.values()].map((l) => [l.origin_id, l.target_id, l.type]));
+    assert.deepEqual(workflow04Problems(await evaluate(() => window.comfyd.serialize())), []);
     assert.deepEqual(links.sort(), [[a, b, 'IMAGE'], [b, c, 'IMAGE']].sort());
     // A drag between mismatched types does not connect (EmptyImage has no IMAGE input: the
     // output of SaveImage-less ImageInvert into EmptyImage's INT width socket is refused).
@@ -306,6 +308,7 @@ describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : 
       assert.equal(saved.groups.length, (original.groups ?? []).length);
       assert.equal(saved.id, original.id, `${name}: workflow id kept`);
       assert.equal(saved.version, 0.4);
+      assert.deepEqual(workflow04Problems(saved), [], `${name}: saved document passes the frontend's 0.4 schema`);
       // Saving again changes nothing.
       const again = await evaluate((wf) => { window.comfyd.loadWorkflow(wf); return window.comfyd.serialize(); }, saved);
       assert.deepEqual(again.nodes, saved.nodes, `${name}: second save identical`);

@@ -11,6 +11,7 @@ import { parseFrame } from '../dist/js/frames.js';
 import * as D from '../dist/js/defs.js';
 import { graphToPrompt } from '../dist/js/prompt.js';
 import { apiToWorkflow, classify, defaultWorkflow } from '../dist/js/workflow.js';
+import { workflow04Problems } from './schema.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = (n) => JSON.parse(fs.readFileSync(path.join(here, 'fixtures', n), 'utf8'));
@@ -167,4 +168,13 @@ test('workflow: converted widget linked in the API prompt becomes a socket link'
   const n11 = wf.nodes.find((n) => n.id === 11);
   assert.equal(n11.inputs.find((i) => i.widget?.name === 'width').link != null, true);
   if (objectInfo.PrimitiveInt) assert.deepEqual(graphToPrompt(wf, objectInfo).output['11'].inputs.width, ['10', 0]);
+});
+
+test('schema: fixtures, the default graph and converted API prompts follow the 0.4 schema', () => {
+  for (const n of ['image_chain_v04.json', 'txt2img_frontend_v04.json']) assert.deepEqual(workflow04Problems(fixture(n)), [], n);
+  assert.deepEqual(workflow04Problems(defaultWorkflow()), []);
+  const { output } = graphToPrompt(fixture('txt2img_frontend_v04.json'), objectInfo);
+  assert.deepEqual(workflow04Problems(apiToWorkflow(output, objectInfo)), []);
+  // The checker itself rejects what the schema rejects.
+  assert.ok(workflow04Problems({ nodes: [{ id: 1 }], links: [[1, 2]], version: 0.4, last_node_id: 1, last_link_id: 0 }).length >= 2);
 });
