@@ -1,5 +1,10 @@
 // Package web embeds comfyd's browser UI so that `go build` alone produces
 // a binary that serves it at /. Files is rooted at the UI's index.html.
+//
+// The UI is plain ES modules and a vendored graph editor (dist/vendor): no
+// build step, nothing to generate. Its sources, tests and their tooling live
+// beside dist (see README.md). This package imports only the standard
+// library; nothing of comfyd imports it except the server.
 package web
 
 import (
