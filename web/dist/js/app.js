@@ -107,7 +107,6 @@ export class App {
     this.restoreWorkflow();
     this.timings.workflow = performance.now();
     this.refreshQueue();
-    this.refreshHistory();
     this.refreshWorkflows();
     setInterval(() => this.persist(), 1000);
     this.timings.init = performance.now() - t0;
@@ -719,6 +718,9 @@ export class App {
   }
 
   refreshHistorySoon() {
+    // History entries carry whole prompts and workflows: fetch them only while they are shown
+    // (opening the tab refreshes it).
+    if (!$('#tab-history').classList.contains('active') || document.body.classList.contains('hide-right')) return;
     clearTimeout(this._hTimer);
     this._hTimer = setTimeout(() => this.refreshHistory(), 150);
   }
@@ -830,7 +832,10 @@ export class App {
     $('#btn-refresh').addEventListener('click', () => this.refreshDefs());
     $('#btn-clear').addEventListener('click', () => this.loadWorkflow({ nodes: [], links: [], version: 0.4 }));
     $('#btn-toggle-left').addEventListener('click', () => document.body.classList.toggle('hide-left'));
-    $('#btn-toggle-right').addEventListener('click', () => document.body.classList.toggle('hide-right'));
+    $('#btn-toggle-right').addEventListener('click', () => {
+      document.body.classList.toggle('hide-right');
+      if (!document.body.classList.contains('hide-right')) { this.refreshQueue(); this.refreshHistorySoon(); }
+    });
     $('#btn-refresh-queue').addEventListener('click', () => this.refreshQueue());
     $('#btn-clear-queue').addEventListener('click', async () => { await this.api.clearQueue(); this.refreshQueue(); });
     $('#btn-refresh-history').addEventListener('click', () => this.refreshHistory());
