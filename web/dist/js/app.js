@@ -861,6 +861,7 @@ export class App {
     document.addEventListener('keydown', (e) => {
       const mod = e.ctrlKey || e.metaKey;
       const inField = ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.target.tagName);
+      if (mod && e.altKey && e.key === 'Enter') { e.preventDefault(); this.api.interrupt(this.runningPrompt ?? undefined); return; }
       if (mod && e.key === 'Enter') { e.preventDefault(); this.queuePrompt(undefined, e.shiftKey); return; }
       if (mod && (e.key === 's' || e.key === 'S')) { e.preventDefault(); this.saveWorkflow(e.shiftKey); return; }
       if (mod && (e.key === 'o' || e.key === 'O')) { e.preventDefault(); $('#file-input').click(); return; }
