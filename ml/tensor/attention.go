@@ -245,7 +245,7 @@ func (a *attnPlan) task(s *attnScratch, bi, hi, i0 int) {
 			if math.IsInf(float64(mx), -1) {
 				mx = 0 // all keys masked: the sum is 0 and the row NaN, as torch
 			}
-			inv[i] = float32(1 / vec.ExpSubSum(row, row, mx))
+			inv[i] = 1 / vec.ExpSubSum32(row, row, mx)
 		}
 		gemm.F32(false, false, mq, a.dv, n, 1, S, n, v.Data[off(v, bi, hi, 0):], ldv, 0, od, ldo)
 		for i := 0; i < mq; i++ {
@@ -274,7 +274,7 @@ func (a *attnPlan) task(s *attnScratch, bi, hi, i0 int) {
 				clear(row)
 				continue
 			}
-			sum := vec.ExpSubSum(row, row, mx)
+			sum := vec.ExpSubSum32(row, row, mx)
 			if j0 > 0 && mx != m[i] {
 				c := vec.Exp32(m[i] - mx)
 				l[i] *= c
@@ -282,7 +282,7 @@ func (a *attnPlan) task(s *attnScratch, bi, hi, i0 int) {
 				vec.ScaleShift(o, o, c, 0)
 			}
 			m[i] = mx
-			l[i] += float32(sum)
+			l[i] += sum
 		}
 		beta := float32(1)
 		if j0 == 0 {

@@ -103,3 +103,14 @@ func mulAddBulk(dst, g, b []float32) int {
 	mulAddAVX2(&dst[0], &g[0], &b[0], n)
 	return n
 }
+
+//go:noescape
+func expSubSum32AVX2(dst, src *float32, n int, m float32) float32
+
+func expSubSum32Bulk(dst, src []float32, m float32) (int, float32) {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0, 0
+	}
+	return n, expSubSum32AVX2(&dst[0], &src[0], n, m)
+}

@@ -15,3 +15,5 @@ func sumSqDevBulk(s []float32, m float32) (int, float64)  { return 0, 0 }
 func scaleShiftBulk(dst, src []float32, a, b float32) int { return 0 }
 
 func mulAddBulk(dst, g, b []float32) int { return 0 }
+
+func expSubSum32Bulk(dst, src []float32, m float32) (int, float32) { return 0, 0 }

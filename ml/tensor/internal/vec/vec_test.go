@@ -172,6 +172,17 @@ func TestKernels(t *testing.T) {
 			if math.Abs(s-ws) > 1e-6*ws {
 				t.Fatalf("vec=%v ExpSubSum sum %v, want %v", useVec, s, ws)
 			}
+			d, chk = padded(n)
+			s32 := ExpSubSum32(d, xs, m)
+			chk(t)
+			for i := range d {
+				if w := Exp32(xs[i] - m); !near(d[i], w, 4e-7, 1e-38) {
+					t.Fatalf("vec=%v ExpSubSum32(%v - %v) = %v, want %v", useVec, xs[i], m, d[i], w)
+				}
+			}
+			if math.Abs(float64(s32)-ws) > float64(n/8+2)*0x1p-24*ws {
+				t.Fatalf("vec=%v ExpSubSum32 sum %v, want %v", useVec, s32, ws)
+			}
 		}
 		useAVX2 = saved
 	}
