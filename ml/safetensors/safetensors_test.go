@@ -2,7 +2,10 @@ package safetensors
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -351,5 +354,58 @@ func TestWriteMatchesPythonLayout(t *testing.T) {
 	}
 	if f.Metadata()["zz"] != meta["zz"] || f.Names()[4] != "Ä" {
 		t.Fatalf("round trip: %q %v", f.Metadata()["zz"], f.Names())
+	}
+}
+
+// The header of the golden synthetic SD1.5 checkpoint: EncodeHeader over
+// its key list must give the bytes whose sha256 and length ComfyUI's run
+// recorded (golden/sd15-synth/index.json, _meta.checkpoint_header_*).
+func TestEncodeHeaderGoldenCheckpoint(t *testing.T) {
+	const golden = "../../../shared/golden/"
+	keys, err := os.ReadFile(golden + "sd15_keys.json")
+	if err != nil {
+		t.Skip("golden data not present:", err)
+	}
+	var entries []struct {
+		Key   string
+		DType string
+		Shape []int
+	}
+	if err := json.Unmarshal(keys, &entries); err != nil {
+		t.Fatal(err)
+	}
+	var index struct {
+		Meta struct {
+			HeaderLen    int    `json:"checkpoint_header_len"`
+			HeaderSHA256 string `json:"checkpoint_header_sha256"`
+			Size         int64  `json:"checkpoint_size"`
+		} `json:"_meta"`
+	}
+	raw, err := os.ReadFile(golden + "sd15-synth/index.json")
+	if err != nil {
+		t.Skip("golden index not present:", err)
+	}
+	if err := json.Unmarshal(raw, &index); err != nil {
+		t.Fatal(err)
+	}
+	infos := make([]Info, len(entries))
+	for i, e := range entries {
+		infos[i] = Info{Name: e.Key, DType: DType(e.DType), Shape: e.Shape}
+	}
+	h, err := EncodeHeader(infos, map[string]string{"format": "pt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(h)
+	if len(h) != index.Meta.HeaderLen || hex.EncodeToString(sum[:]) != index.Meta.HeaderSHA256 {
+		t.Fatalf("header of %d bytes, sha256 %x; want %d bytes, %s", len(h), sum, index.Meta.HeaderLen, index.Meta.HeaderSHA256)
+	}
+	// and the reader accepts it against the recorded file size
+	hdr, err := ParseHeader(h, index.Meta.Size-8-int64(len(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hdr.Tensors) != len(entries) || hdr.Metadata["format"] != "pt" {
+		t.Fatalf("%d tensors, metadata %v", len(hdr.Tensors), hdr.Metadata)
 	}
 }

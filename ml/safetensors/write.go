@@ -33,6 +33,45 @@ type RawTensor struct {
 func WriteRaw(w io.Writer, ts []RawTensor, metadata map[string]string) error {
 	ts = append([]RawTensor(nil), ts...)
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
+	infos := make([]Info, len(ts))
+	for i, t := range ts {
+		infos[i] = Info{Name: t.Name, DType: t.DType, Shape: t.Shape}
+		n := t.DType.Size()
+		for _, d := range t.Shape {
+			n *= d
+		}
+		if t.DType.Size() != 0 && len(t.Data) != n {
+			return fmt.Errorf("safetensors: tensor %q: %d bytes for shape %v of %s", t.Name, len(t.Data), t.Shape, t.DType)
+		}
+	}
+	h, err := EncodeHeader(infos, metadata)
+	if err != nil {
+		return err
+	}
+	var lb [8]byte
+	binary.LittleEndian.PutUint64(lb[:], uint64(len(h)))
+	if _, err := w.Write(lb[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(h); err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if _, err := w.Write(t.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EncodeHeader returns the padded JSON header (without the length prefix)
+// that WriteRaw writes for tensors with these names, dtypes and shapes
+// (Begin and End are ignored: data go back to back in name order). A
+// writer can send the length, this header, and then stream each tensor's
+// bytes in name order without holding them all.
+func EncodeHeader(ts []Info, metadata map[string]string) ([]byte, error) {
+	ts = append([]Info(nil), ts...)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
 	type entry struct {
 		key  string
 		json []byte
@@ -60,24 +99,23 @@ func WriteRaw(w io.Writer, ts []RawTensor, metadata map[string]string) error {
 	var off int64
 	for i, t := range ts {
 		if t.Name == metadataKey {
-			return fmt.Errorf("safetensors: %q is a reserved name", t.Name)
+			return nil, fmt.Errorf("safetensors: %q is a reserved name", t.Name)
 		}
 		if i > 0 && ts[i-1].Name == t.Name {
-			return fmt.Errorf("safetensors: duplicate tensor name %q", t.Name)
+			return nil, fmt.Errorf("safetensors: duplicate tensor name %q", t.Name)
 		}
-		size := t.DType.Size()
+		size := int64(t.DType.Size())
 		if size == 0 {
-			return fmt.Errorf("safetensors: tensor %q has unknown dtype %q", t.Name, t.DType)
+			return nil, fmt.Errorf("safetensors: tensor %q has unknown dtype %q", t.Name, t.DType)
 		}
-		n := 1
 		for _, d := range t.Shape {
-			n *= d
-		}
-		if len(t.Data) != n*size {
-			return fmt.Errorf("safetensors: tensor %q: %d bytes for shape %v of %s", t.Name, len(t.Data), t.Shape, t.DType)
+			if d < 0 {
+				return nil, fmt.Errorf("safetensors: tensor %q has negative dimension %d", t.Name, d)
+			}
+			size *= int64(d)
 		}
 		var e bytes.Buffer
-		fmt.Fprintf(&e, `{"data_offsets":[%d,%d],"dtype":`, off, off+int64(len(t.Data)))
+		fmt.Fprintf(&e, `{"data_offsets":[%d,%d],"dtype":`, off, off+size)
 		writeString(&e, string(t.DType))
 		e.WriteString(`,"shape":[`)
 		for j, d := range t.Shape {
@@ -88,7 +126,7 @@ func WriteRaw(w io.Writer, ts []RawTensor, metadata map[string]string) error {
 		}
 		e.WriteString("]}")
 		entries = append(entries, entry{t.Name, e.Bytes()})
-		off += int64(len(t.Data))
+		off += size
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
 	var h bytes.Buffer
@@ -105,20 +143,7 @@ func WriteRaw(w io.Writer, ts []RawTensor, metadata map[string]string) error {
 	for h.Len()%8 != 0 {
 		h.WriteByte(' ')
 	}
-	var lb [8]byte
-	binary.LittleEndian.PutUint64(lb[:], uint64(h.Len()))
-	if _, err := w.Write(lb[:]); err != nil {
-		return err
-	}
-	if _, err := w.Write(h.Bytes()); err != nil {
-		return err
-	}
-	for _, t := range ts {
-		if _, err := w.Write(t.Data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return h.Bytes(), nil
 }
 
 // writeString writes s as a JSON string the way Python's json.dumps does
