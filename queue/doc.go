@@ -37,7 +37,7 @@
 // rewritten 10,000 entries at a time. At the queue's rates (a few Puts a
 // second) the difference is noise, while bbolt gives atomic multi-record
 // changes, in-place history replacement and bulk clears for free.
-
+//
 // # Durability and crash semantics
 //
 // Put returns nil only after its record reached the OS. Get moves the item to
@@ -49,9 +49,12 @@
 // of running it a third time, so a prompt that kills the process cannot put
 // comfyd into a crash loop. An orderly stop is not a crash: Close (and
 // Release, for a worker that abandons a prompt) puts running prompts back in
-// front of the queue without counting the run. Corrupt records are skipped with a logged
-// warning; a store file that cannot be opened at all is renamed aside and a
-// fresh one started: comfyd never refuses to start because of its state.
+// front of the queue without counting the run.
+//
+// Corrupt records are skipped with a logged warning (history entries carry a
+// CRC-32C); a store file that cannot be opened or walked at all (truncated,
+// scribbled over) is renamed aside and a fresh one started: comfyd never
+// refuses to start because of its state.
 //
 // # Locking
 //
