@@ -356,19 +356,22 @@ func (s *Server) newHash() hash.Hash {
 	return sha256.New()
 }
 
-func (s *Server) sameContent(path string, data []byte) bool {
+// sameContent compares a file's hash (--default-hashing-function) with
+// sum, the upload's; files of another size are different without hashing.
+func (s *Server) sameContent(path string, size int, sum []byte) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	h1 := s.newHash()
-	if _, err := io.Copy(h1, f); err != nil {
+	if st, err := f.Stat(); err != nil || st.Size() != int64(size) {
 		return false
 	}
-	h2 := s.newHash()
-	h2.Write(data)
-	return bytes.Equal(h1.Sum(nil), h2.Sum(nil))
+	h := s.newHash()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return bytes.Equal(h.Sum(nil), sum)
 }
 
 // checkImageSize refuses an image whose header claims too many pixels; a
@@ -432,11 +435,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, save func(f *upl
 	if !overwrite {
 		ext := path.Ext(filename)
 		stem := strings.TrimSuffix(filename, ext)
+		h := s.newHash()
+		h.Write(f.file)
+		sum := h.Sum(nil)
 		for i := 1; ; i++ {
 			if _, err := os.Lstat(target); err != nil {
 				break
 			}
-			if s.sameContent(target, f.file) {
+			if s.sameContent(target, len(f.file), sum) {
 				duplicate = true
 				break
 			}

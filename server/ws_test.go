@@ -338,3 +338,47 @@ func TestCompression(t *testing.T) {
 		t.Errorf("round trip %d %q", resp.StatusCode, b[:10])
 	}
 }
+
+// FuzzWSClientFrame: whatever a client sends first, the server stays up,
+// answers only a well-formed feature_flags object, and keeps serving the
+// socket.
+func FuzzWSClientFrame(f *testing.F) {
+	for _, s := range []string{`{"type": "feature_flags", "data": {"supports_preview_metadata": true}}`, `{"type": "feature_flags"}`,
+		`{"type": "feature_flags", "data": []}`, `[]`, `"x"`, `{`, `{"type": 1}`, "\xff\xfe", `{"type": "feature_flags", "data": {"supports_preview_metadata": 1}}`} {
+		f.Add([]byte(s))
+	}
+	e := newEnv(f, nil, nil, nil)
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.http.URL, "http")+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		if _, _, err := c.Read(ctx); err != nil { // greeting
+			t.Fatal(err)
+		}
+		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+			return // e.g. invalid UTF-8 refused by the client library
+		}
+		c.Write(ctx, websocket.MessageText, []byte(`{"type": "feature_flags", "data": {}}`))
+		// A probe through the hub must still arrive.
+		sidCtx, sidCancel := context.WithTimeout(ctx, 5*time.Second)
+		defer sidCancel()
+		e.srv.hub.Broadcast(api.Message{Type: "probe", Data: nil})
+		for {
+			_, b, err := c.Read(sidCtx)
+			if err != nil {
+				t.Fatalf("socket dead after %q: %v", msg, err)
+			}
+			v, err := api.Decode(b)
+			if err != nil {
+				t.Fatalf("server sent non-JSON %q", b)
+			}
+			if typ, _ := v.(*api.Object).Get("type"); typ == "probe" {
+				return
+			}
+		}
+	})
+}
