@@ -518,13 +518,16 @@ func (q *Queue) addHistory(id string, entry api.HistoryEntry) ([]Op, func(), err
 	if old == evict {
 		old = nil
 	}
-	h := &hrec{id: id, json: raw}
+	// The stored value is allocated at its exact size; the entry keeps its
+	// tail rather than raw, whose capacity the encoder may have doubled.
+	val := encodeHistoryValue(id, raw)
+	h := &hrec{id: id, json: val[len(val)-len(raw):]}
 	if old != nil {
 		h.hseq = old.hseq
 	} else {
 		h.hseq = q.hseq
 	}
-	ops = append(ops, Op{Kind: KindHistory, Key: h.hseq, Value: encodeHistoryValue(id, raw)})
+	ops = append(ops, Op{Kind: KindHistory, Key: h.hseq, Value: val})
 	commit := func() {
 		q.mu.Lock()
 		defer q.mu.Unlock()
