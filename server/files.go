@@ -124,6 +124,8 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 	if q.Has("channel") {
 		channel = q.Get("channel")
 	}
+	// nosniff: a browser must not second-guess the type (newer ComfyUI too).
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	disp := map[string]string{"Content-Disposition": disposition(filename)}
 	if q.Has("preview") {
 		info := strings.Split(q.Get("preview"), ";")

@@ -3,6 +3,7 @@ package server
 import (
 	"compress/gzip"
 	"crypto/subtle"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -47,6 +48,18 @@ func (w *hookWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps the connection's sendfile path for file answers
+// (http.ServeContent copies through io.Copy).
+func (w *hookWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
 }
 
 // Unwrap lets http.ResponseController and the WebSocket upgrade reach the
@@ -123,6 +136,11 @@ func compress(next http.Handler) http.Handler {
 type gzipWriter struct {
 	hookWriter
 	gz *gzip.Writer
+}
+
+// ReadFrom must go through the compressor, not the connection.
+func (w *gzipWriter) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(struct{ io.Writer }{w}, r)
 }
 
 func (w *gzipWriter) Write(b []byte) (int, error) {
