@@ -59,8 +59,8 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 	// Share (pack once, whole) the operand with fewer lines; workers split
 	// the other one's lines and pack their own blocks of it.
 	if n <= m {
-		mc := splitLines(m, kn.mr, kn.mc, nw)
-		tasks := (m + mc - 1) / mc
+		sp := split(m, kn.mr, kn.mc, nw)
+		tasks := sp.blocks
 		// Row-major float32 A (activations) can be read in place by a
 		// direct kernel (only a ragged last tile is packed). With AVX-512
 		// gathers, packing A measured 5-20 % faster than reading 14 rows
@@ -72,8 +72,7 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		if ip, ok := b.(InPlace); ok && rowMajor && kn.direct != nil && kn.dob != nil && kn.offB != nil {
 			// Both operands in place: nothing is packed but ragged edges.
 			parallel(tasks, nw, func(t int, ws *workspace) {
-				i0 := t * mc
-				mb := min(mc, m-i0)
+				i0, mb := sp.block(t)
 				for p0 := 0; p0 < k; p0 += kc {
 					kb := min(kc, k-p0)
 					kn.macroDOB(kb, p0, am.a[i0*am.ld+p0:], am.ld, mb, ip, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), ws)
@@ -83,8 +82,7 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		}
 		bp := packWhole(b, n, k, kc, kn.nr, nw)
 		parallel(tasks, nw, func(t int, ws *workspace) {
-			i0 := t * mc
-			mb := min(mc, m-i0)
+			i0, mb := sp.block(t)
 			ap := ws.buf(roundUp(mb, kn.mr) * kc)
 			for p0 := 0; p0 < k; p0 += kc {
 				kb := min(kc, k-p0)
@@ -101,13 +99,12 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		return
 	}
 	ap := packWhole(a, m, k, kc, kn.mr, nw)
-	nc := splitLines(n, kn.nr, kn.nc, nw)
-	tasks := (n + nc - 1) / nc
+	sp := split(n, kn.nr, kn.nc, nw)
+	tasks := sp.blocks
 	ip, inPlace := b.(InPlace)
 	inPlace = inPlace && kn.offB != nil
 	parallel(tasks, nw, func(t int, ws *workspace) {
-		j0 := t * nc
-		nb := min(nc, n-j0)
+		j0, nb := sp.block(t)
 		bp := ws.buf(roundUp(nb, kn.nr) * kc)
 		for p0 := 0; p0 < k; p0 += kc {
 			kb := min(kc, k-p0)
@@ -133,20 +130,27 @@ func betaAt(beta float32, p0 int) float32 {
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
-// splitLines picks a block size (a multiple of w, at most about max) so that
-// the number of blocks is a multiple of the worker count, for balance.
-func splitLines(lines, w, max, nw int) int {
-	blocks := (lines + max - 1) / max
+// lineSplit cuts lines into blocks of whole w-wide panels for the workers.
+type lineSplit struct{ lines, w, panels, blocks int }
+
+// split picks the number of blocks: a multiple of the worker count, with
+// blocks of at most about max lines; panels are dealt out evenly (block
+// sizes differ by at most one panel), so that no worker is left with a
+// long tail.
+func split(lines, w, limit, nw int) lineSplit {
+	panels := (lines + w - 1) / w
+	per := max(limit/w, 1)
+	blocks := (panels + per - 1) / per
 	blocks = (blocks + nw - 1) / nw * nw
-	bs := roundUp((lines+blocks-1)/blocks, w)
-	return max2(bs, w)
+	return lineSplit{lines, w, panels, min(blocks, panels)}
 }
 
-func max2(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
+// block returns the first line and line count of block t.
+func (s lineSplit) block(t int) (l0, nl int) {
+	p0 := t * s.panels / s.blocks
+	p1 := (t + 1) * s.panels / s.blocks
+	l0 = p0 * s.w
+	return l0, min(p1*s.w, s.lines) - l0
 }
 
 // packWhole packs all lines of an operand, block by block of depth kc: the
