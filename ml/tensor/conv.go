@@ -204,6 +204,8 @@ func newIm2colInPlace(p *im2col, buf *[]float32) *im2colInPlace {
 	return &im2colInPlace{im2col: p, xp: xp, hp: hp, wp: wp}
 }
 
+func (p *im2colInPlace) ReadsInPlace() bool { return true }
+
 func (p *im2colInPlace) Storage() []float32 { return p.xp }
 
 func (p *im2colInPlace) PanelOffset(j0, w int) (int, bool) {

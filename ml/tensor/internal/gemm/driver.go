@@ -69,7 +69,7 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 		am, rowMajor := a.(f32Mat)
 		rowMajor = rowMajor && !am.depthMajor
 		direct := rowMajor && kn.direct != nil && !gathering()
-		if ip, ok := b.(InPlace); ok && rowMajor && kn.direct != nil && kn.dob != nil && kn.offB != nil {
+		if ip, ok := b.(InPlace); ok && ip.ReadsInPlace() && rowMajor && kn.direct != nil && kn.dob != nil && kn.offB != nil {
 			// Both operands in place: nothing is packed but ragged edges.
 			parallel(tasks, nw, func(t int, ws *workspace) {
 				i0, mb := sp.block(t)
@@ -102,7 +102,7 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 	sp := split(n, kn.nr, kn.nc, nw)
 	tasks := sp.blocks
 	ip, inPlace := b.(InPlace)
-	inPlace = inPlace && kn.offB != nil
+	inPlace = inPlace && ip.ReadsInPlace() && kn.offB != nil
 	parallel(tasks, nw, func(t int, ws *workspace) {
 		j0, nb := sp.block(t)
 		bp := ws.buf(roundUp(nb, kn.nr) * kc)

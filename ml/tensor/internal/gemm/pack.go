@@ -20,6 +20,9 @@ type Packer interface {
 // Storage()[PanelOffset(j0, w) + offs[p-p0] + r], offs from DepthOffsets.
 type InPlace interface {
 	Packer
+	// ReadsInPlace reports whether panels can be read in place at all (if
+	// not, the operand is just a Packer).
+	ReadsInPlace() bool
 	// Storage is the float32 slice panels are read from.
 	Storage() []float32
 	// PanelOffset returns the storage offset of the panel of w lines at
@@ -51,6 +54,9 @@ type f32Mat struct {
 	ld         int
 	depthMajor bool
 }
+
+// ReadsInPlace: only a depth-major (row-major k×n) B lies in panel order.
+func (m f32Mat) ReadsInPlace() bool { return m.depthMajor }
 
 func (m f32Mat) Storage() []float32 { return m.a }
 
