@@ -16,8 +16,6 @@ func setGather(on bool) { gatherOn.Store(on && cpu.X86.AVX512F) }
 
 func gatherAvailable() bool { return cpu.X86.AVX512F }
 
-func gathering() bool { return gatherOn.Load() }
-
 //go:noescape
 func gatherF32(dst, src *float32, idx *int32, wb, kc int, gm0, gm1, sm0, sm1 uint64)
 
