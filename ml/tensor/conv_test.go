@@ -90,3 +90,33 @@ func TestConv2d(t *testing.T) {
 		mmCompare(t, "strided input", Conv2d(x, w, nil, 1, 1), want, bound)
 	})
 }
+
+// TestConv2dRandom draws convolution shapes at random (wide and narrow
+// rows, both strides, padding, batch, storage types) on every GEMM path.
+func TestConv2dRandom(t *testing.T) {
+	n := 40
+	if testing.Short() {
+		n = 10
+	}
+	eachGEMMPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 13))
+		for i := 0; i < n; i++ {
+			k := []int{1, 3, 3, 3}[r.IntN(4)]
+			stride, pad := 1+r.IntN(2), r.IntN(2)
+			if k == 1 {
+				pad = 0
+			}
+			nb, cin, cout := 1+r.IntN(2), 1+r.IntN(9), 1+r.IntN(40)
+			h, w := k+r.IntN(12), k+r.IntN(70)
+			dt := []DType{F32, F16, BF16}[r.IntN(3)]
+			x := mmRand(r, nb, cin, h, w)
+			wt := HalfFromFloat32(mmRand(r, cout, cin, k, k), dt)
+			var bias *Tensor
+			if r.IntN(2) == 0 {
+				bias = mmRand(r, cout)
+			}
+			want, bound := refConv2d(x, wt, bias, stride, pad)
+			mmCompare(t, fmt.Sprintf("x%v w%v s%d p%d %v", x.Shape, wt.Shape, stride, pad, dt), Conv2d(x, wt, bias, stride, pad), want, bound)
+		}
+	})
+}

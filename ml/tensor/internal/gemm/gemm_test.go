@@ -190,3 +190,29 @@ func TestDegenerate(t *testing.T) {
 	}()
 	F32(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2)
 }
+
+// TestRandomShapes draws shapes, layouts, storage types and scalars at
+// random so that every route of the driver (shared A or B, direct, in-place
+// and doubly in-place B, narrow kernels, the transposed route, ragged
+// edges) meets the reference on every path.
+func TestRandomShapes(t *testing.T) {
+	n := 300
+	if testing.Short() {
+		n = 40
+	}
+	eachPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(77, 78))
+		dims := []int{1, 2, 5, 14, 15, 16, 17, 31, 32, 33, 40, 47, 48, 63, 64, 97}
+		for i := 0; i < n; i++ {
+			m, nn, k := dims[r.IntN(len(dims))], dims[r.IntN(len(dims))], dims[r.IntN(len(dims))]
+			if r.IntN(4) == 0 {
+				k += 380 // several depth blocks
+			}
+			if r.IntN(5) == 0 {
+				m, nn = m+150, nn+7
+			}
+			ab := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}}[r.IntN(4)]
+			check(t, r, bKind(r.IntN(3)), r.IntN(2) == 0, r.IntN(2) == 0, m, nn, k, r.IntN(3), ab[0], ab[1])
+		}
+	})
+}
