@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -40,10 +39,7 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 	if nk := kn.narrow; nk != nil && n <= 3*nk.nr && roundUp(n, nk.nr) < roundUp(n, kn.nr) {
 		kn = nk
 	}
-	nw := runtime.GOMAXPROCS(0)
-	if m*n*k < SerialWork {
-		nw = 1
-	}
+	nw := workers(m, n, k)
 	// Few rows of A against many row-major float32 B lines (a Linear with
 	// few tokens, weights [N,K]): packing B (n·k) would cost as much as the
 	// multiply, so compute Cᵀ = B·Aᵀ with B read in place by the direct
@@ -59,18 +55,15 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 	// Share (pack once, whole) the operand with fewer lines; workers split
 	// the other one's lines and pack their own blocks of it.
 	if n <= m {
-		sp := split(m, kn.mr, kn.mc, nw)
-		tasks := sp.blocks
 		// Row-major float32 A (activations) is read in place by a direct
 		// kernel where there is one (only a ragged last tile is packed):
 		// measured 5-60 % faster than packing A, even with gathers. With
 		// an in-place B too (dob), nothing is packed at all.
 		am, rowMajor := a.(f32Mat)
 		rowMajor = rowMajor && !am.depthMajor
-		direct := rowMajor && kn.direct != nil
 		if ip, ok := b.(InPlace); ok && ip.ReadsInPlace() && rowMajor && kn.direct != nil && kn.dob != nil && kn.offB != nil {
-			// Both operands in place: nothing is packed but ragged edges.
-			parallel(tasks, nw, func(t int, ws *workspace) {
+			sp := split(m, kn.mr, kn.mc, nw)
+			parallel(sp.blocks, nw, func(t int, ws *workspace) {
 				i0, mb := sp.block(t)
 				for p0 := 0; p0 < k; p0 += kc {
 					kb := min(kc, k-p0)
@@ -80,44 +73,57 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 			return
 		}
 		bp := packWhole(b, n, k, kc, kn.nr, nw)
-		parallel(tasks, nw, func(t int, ws *workspace) {
-			i0, mb := sp.block(t)
-			ap := ws.buf(roundUp(mb, kn.mr) * kc)
-			for p0 := 0; p0 < k; p0 += kc {
-				kb := min(kc, k-p0)
-				bb := bp[roundUp(n, kn.nr)*p0:]
-				if direct {
-					kn.macroDirect(kb, am.a[i0*am.ld+p0:], am.ld, mb, ap, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), ws)
-					continue
-				}
-				a.Pack(ap, i0, mb, p0, kb, kn.mr)
-				kn.macro(kb, ap, mb, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), false, ws)
-			}
-		})
+		kn.runSharedB(m, n, k, kc, alpha, a, bp, beta, c, ldc, nw)
 		putBuf(bp)
 		return
 	}
 	ap := packWhole(a, m, k, kc, kn.mr, nw)
+	kn.runSharedA(m, n, k, kc, alpha, ap, b, beta, c, ldc, nw)
+	putBuf(ap)
+}
+
+// runSharedB multiplies A (packed per block by the workers, or read in
+// place) by a wholly packed B (packWhole layout, depth blocks of kc).
+func (kn *kernel) runSharedB(m, n, k, kc int, alpha float32, a Packer, bp []float32, beta float32, c []float32, ldc, nw int) {
+	sp := split(m, kn.mr, kn.mc, nw)
+	am, direct := a.(f32Mat)
+	direct = direct && !am.depthMajor && kn.direct != nil
+	parallel(sp.blocks, nw, func(t int, ws *workspace) {
+		i0, mb := sp.block(t)
+		ap := ws.buf(roundUp(mb, kn.mr) * kc)
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			bb := bp[roundUp(n, kn.nr)*p0:]
+			if direct {
+				kn.macroDirect(kb, am.a[i0*am.ld+p0:], am.ld, mb, ap, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), ws)
+				continue
+			}
+			a.Pack(ap, i0, mb, p0, kb, kn.mr)
+			kn.macro(kb, ap, mb, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), false, ws)
+		}
+	})
+}
+
+// runSharedA multiplies a wholly packed A by B, whose blocks the workers
+// pack (or read in place).
+func (kn *kernel) runSharedA(m, n, k, kc int, alpha float32, ap []float32, b Packer, beta float32, c []float32, ldc, nw int) {
 	sp := split(n, kn.nr, kn.nc, nw)
-	tasks := sp.blocks
 	ip, inPlace := b.(InPlace)
 	inPlace = inPlace && ip.ReadsInPlace() && kn.offB != nil
-	parallel(tasks, nw, func(t int, ws *workspace) {
+	parallel(sp.blocks, nw, func(t int, ws *workspace) {
 		j0, nb := sp.block(t)
 		bp := ws.buf(roundUp(nb, kn.nr) * kc)
 		for p0 := 0; p0 < k; p0 += kc {
 			kb := min(kc, k-p0)
+			aa := ap[roundUp(m, kn.mr)*p0:]
 			if inPlace {
-				aa := ap[roundUp(m, kn.mr)*p0:]
 				kn.macroOffB(kb, p0, aa, m, ip, j0, nb, bp, c[j0:], ldc, alpha, betaAt(beta, p0), ws)
 				continue
 			}
 			b.Pack(bp, j0, nb, p0, kb, kn.nr)
-			aa := ap[roundUp(m, kn.mr)*p0:]
 			kn.macro(kb, aa, m, bp, nb, c[j0:], ldc, alpha, betaAt(beta, p0), true, ws)
 		}
 	})
-	putBuf(ap)
 }
 
 func betaAt(beta float32, p0 int) float32 {
@@ -155,8 +161,14 @@ func (s lineSplit) block(t int) (l0, nl int) {
 // packWhole packs all lines of an operand, block by block of depth kc: the
 // block at depth p0 starts at roundUp(lines, w)·p0.
 func packWhole(op Packer, lines, k, kc, w, nw int) []float32 {
+	buf := getBuf(roundUp(lines, w) * k)
+	packInto(buf, op, lines, k, kc, w, nw)
+	return buf
+}
+
+// packInto is packWhole into buf.
+func packInto(buf []float32, op Packer, lines, k, kc, w, nw int) {
 	lp := roundUp(lines, w)
-	buf := getBuf(lp * k)
 	const group = 8 // panels per task
 	groups := (lp/w + group - 1) / group
 	kblocks := (k + kc - 1) / kc
@@ -168,7 +180,6 @@ func packWhole(op Packer, lines, k, kc, w, nw int) []float32 {
 		off := lp*p0 + l0*kb
 		op.Pack(buf[off:off+roundUp(nl, w)*kb], l0, nl, p0, kb, w)
 	})
-	return buf
 }
 
 // addTransposed sets C = alpha·tᵀ + beta·C for t n×m (row-major, ld m).

@@ -11,6 +11,9 @@ import (
 
 const sentinel = float32(-12345.5)
 
+// prepacked makes check go through PackB+RunB (1) or PackA+RunA (2).
+var prepacked int
+
 // eachPath runs f once per kernel available on this CPU.
 func eachPath(t *testing.T, f func(t *testing.T)) {
 	saved := Path()
@@ -76,12 +79,28 @@ func check(t *testing.T, r *rand.Rand, kind bKind, transA, transB bool, m, n, k,
 	}
 	c := append([]float32(nil), c0...)
 	want := append([]float32(nil), c0...)
-	switch kind {
-	case bF32:
+	switch {
+	case prepacked != 0:
+		ap := MatrixF32(a, lda, transA)
+		var bp Packer
+		switch kind {
+		case bF32:
+			bp = MatrixF32(b, ldb, !transB)
+		case bF16:
+			bp = MatrixF16(bh, ldb, !transB)
+		default:
+			bp = MatrixBF16(bh, ldb, !transB)
+		}
+		if prepacked == 1 {
+			RunB(m, alpha, ap, PackB(bp, n, k), beta, c, ldc)
+		} else {
+			RunA(n, alpha, PackA(ap, m, k), bp, beta, c, ldc)
+		}
+	case kind == bF32:
 		F32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	case bF16:
+	case kind == bF16:
 		F16B(transA, transB, m, n, k, alpha, a, lda, bh, ldb, beta, c, ldc)
-	case bBF16:
+	case kind == bBF16:
 		BF16B(transA, transB, m, n, k, alpha, a, lda, bh, ldb, beta, c, ldc)
 	}
 	Ref(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
@@ -215,4 +234,29 @@ func TestRandomShapes(t *testing.T) {
 			check(t, r, bKind(r.IntN(3)), r.IntN(2) == 0, r.IntN(2) == 0, m, nn, k, r.IntN(3), ab[0], ab[1])
 		}
 	})
+}
+
+// TestPrepacked runs random shapes through PackB/RunB and PackA/RunA, the
+// weight-caching entry points, on every path.
+func TestPrepacked(t *testing.T) {
+	defer func() { prepacked = 0 }()
+	eachPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(79, 80))
+		dims := []int{1, 3, 14, 16, 17, 33, 40, 64, 77, 130}
+		for i := 0; i < 80; i++ {
+			prepacked = 1 + i%2
+			m, n, k := dims[r.IntN(len(dims))], dims[r.IntN(len(dims))], dims[r.IntN(len(dims))]
+			if r.IntN(4) == 0 {
+				k += 400
+			}
+			ab := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}}[r.IntN(3)]
+			check(t, r, bKind(r.IntN(3)), r.IntN(2) == 0, r.IntN(2) == 0, m, n, k, r.IntN(3), ab[0], ab[1])
+		}
+	})
+	prepacked = 1
+	c := []float32{1, 2, 3, sentinel}
+	RunB(1, 1, MatrixF32(nil, 1, false), PackB(MatrixF32(nil, 3, false), 3, 0), 2, c, 3)
+	if c[0] != 2 || c[2] != 6 || c[3] != sentinel {
+		t.Fatalf("k=0 must scale C: %v", c)
+	}
 }
