@@ -39,27 +39,58 @@ func convOut(in, k, stride, pad int) int {
 
 // Conv2dTo is Conv2d into a contiguous dst [N, Cout, Ho, Wo]; it returns dst.
 func Conv2dTo(dst, x, w, bias *Tensor, stride, padding int) *Tensor {
-	if x.Dims() != 4 || w.Dims() != 4 || x.Dim(1) != w.Dim(1) {
+	if w.Dims() != 4 {
 		panic(fmt.Sprintf("tensor: Conv2d of %v with weight %v", x.Shape, w.Shape))
 	}
+	k := w.Dim(1) * w.Dim(2) * w.Dim(3)
+	a := weightPacker(w, k)
+	return conv2d(dst, x, w.Shape, bias, stride, padding, func(n int, b gemm.Packer, beta float32, c []float32, ldc int) {
+		gemm.Run(w.Dim(0), n, k, 1, a, b, beta, c, ldc)
+	})
+}
+
+// PackConv2dWeight packs a Conv2d weight [Cout, Cin, kh, kw] (F32, F16 or
+// BF16) for Conv2dPacked.
+func PackConv2dWeight(w *Tensor) *PackedWeight {
+	if w.Dims() != 4 {
+		panic(fmt.Sprintf("tensor: PackConv2dWeight of %v", w.Shape))
+	}
+	k := w.Dim(1) * w.Dim(2) * w.Dim(3)
+	return &PackedWeight{shape: append([]int(nil), w.Shape...), a: gemm.PackA(weightPacker(w, k), w.Dim(0), k)}
+}
+
+// Conv2dPacked is Conv2d with a weight from PackConv2dWeight.
+func Conv2dPacked(x *Tensor, w *PackedWeight, bias *Tensor, stride, padding int) *Tensor {
+	if x.Dims() != 4 || len(w.shape) != 4 {
+		panic(fmt.Sprintf("tensor: Conv2d of %v with weight %v", x.Shape, w.shape))
+	}
+	ho, wo := convOut(x.Dim(2), w.shape[2], stride, padding), convOut(x.Dim(3), w.shape[3], stride, padding)
+	return Conv2dPackedTo(New(x.Dim(0), w.shape[0], ho, wo), x, w, bias, stride, padding)
+}
+
+// Conv2dPackedTo is Conv2dTo with a weight from PackConv2dWeight.
+func Conv2dPackedTo(dst, x *Tensor, w *PackedWeight, bias *Tensor, stride, padding int) *Tensor {
+	if w.a == nil {
+		panic("tensor: Conv2dPacked with a weight not packed by PackConv2dWeight")
+	}
+	return conv2d(dst, x, w.shape, bias, stride, padding, func(n int, b gemm.Packer, beta float32, c []float32, ldc int) {
+		gemm.RunA(n, 1, w.a, b, beta, c, ldc)
+	})
+}
+
+// conv2d checks shapes, prepares the bias and each image's patch operand,
+// and calls mul for C (Cout × Ho·Wo) = W · P + beta·C per image.
+func conv2d(dst, x *Tensor, wshape []int, bias *Tensor, stride, padding int, mul func(n int, b gemm.Packer, beta float32, c []float32, ldc int)) *Tensor {
+	if x.Dims() != 4 || len(wshape) != 4 || x.Dim(1) != wshape[1] {
+		panic(fmt.Sprintf("tensor: Conv2d of %v with weight %v", x.Shape, wshape))
+	}
 	nb, cin, h, wd := x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3)
-	cout, kh, kw := w.Dim(0), w.Dim(2), w.Dim(3)
+	cout, kh, kw := wshape[0], wshape[2], wshape[3]
 	ho, wo := convOut(h, kh, stride, padding), convOut(wd, kw, stride, padding)
 	if !sameInts(dst.Shape, []int{nb, cout, ho, wo}) || dst.DType != F32 || !dst.IsContiguous() {
 		panic(fmt.Sprintf("tensor: Conv2d destination %v, want contiguous float32 %v", dst.Shape, []int{nb, cout, ho, wo}))
 	}
 	x = x.Float().Contiguous()
-	w = w.Contiguous()
-	k := cin * kh * kw
-	var a gemm.Packer
-	switch w.DType {
-	case F16:
-		a = gemm.MatrixF16(w.Half[w.Offset:], k, false)
-	case BF16:
-		a = gemm.MatrixBF16(w.Half[w.Offset:], k, false)
-	default:
-		a = gemm.MatrixF32(w.Data[w.Offset:], k, false)
-	}
 	var bvals []float32
 	if bias != nil {
 		if bias.Len() != cout {
@@ -86,7 +117,7 @@ func Conv2dTo(dst, x, w, bias *Tensor, stride, padding int) *Tensor {
 		cols := &im2col{x: img, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, wo: wo}
 		switch {
 		case kh == 1 && kw == 1 && stride == 1 && padding == 0:
-			b = gemm.MatrixF32(img, hw, true) // the image is already the k×n matrix
+			b = gemm.MatrixF32(img, max(hw, 1), true) // the image is already the k×n matrix
 		case stride == 1 && wo >= 16:
 			// Rows of output wide enough for whole panels: the kernels read
 			// patches straight from a zero-padded copy of the image.
@@ -94,7 +125,7 @@ func Conv2dTo(dst, x, w, bias *Tensor, stride, padding int) *Tensor {
 		default:
 			b = cols
 		}
-		gemm.Run(cout, ohw, k, 1, a, b, beta, c, ohw)
+		mul(ohw, b, beta, c, ohw)
 	}
 	return dst
 }

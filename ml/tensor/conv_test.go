@@ -81,6 +81,10 @@ func TestConv2d(t *testing.T) {
 				mmCheckGuard(t, dst)
 				want, bound := refConv2d(x, w, bias, c.stride, c.pad)
 				mmCompare(t, fmt.Sprintf("%+v %v", c, dt), dst, want, bound)
+				pdst := mmGuarded(c.n, c.cout, ho, wo)
+				Conv2dPackedTo(pdst, x, PackConv2dWeight(w), bias, c.stride, c.pad)
+				mmCheckGuard(t, pdst)
+				mmCompare(t, fmt.Sprintf("packed %+v %v", c, dt), pdst, want, bound)
 			}
 		}
 		// A strided (non-contiguous) input view.
@@ -116,7 +120,9 @@ func TestConv2dRandom(t *testing.T) {
 				bias = mmRand(r, cout)
 			}
 			want, bound := refConv2d(x, wt, bias, stride, pad)
-			mmCompare(t, fmt.Sprintf("x%v w%v s%d p%d %v", x.Shape, wt.Shape, stride, pad, dt), Conv2d(x, wt, bias, stride, pad), want, bound)
+			name := fmt.Sprintf("x%v w%v s%d p%d %v", x.Shape, wt.Shape, stride, pad, dt)
+			mmCompare(t, name, Conv2d(x, wt, bias, stride, pad), want, bound)
+			mmCompare(t, "packed "+name, Conv2dPacked(x, PackConv2dWeight(wt), bias, stride, pad), want, bound)
 		}
 	})
 }

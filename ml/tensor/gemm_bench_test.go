@@ -139,3 +139,50 @@ func reportGFLOPS(b *testing.B, flopsPerOp, cpu0 float64) {
 		b.ReportMetric(total/used*float64(runtime.GOMAXPROCS(0))/1e9, "cpuGFLOPS")
 	}
 }
+
+// BenchmarkLinearPacked is BenchmarkGEMM with the weight packed once
+// (PackLinearWeight), as a layer that caches its packed weight would run.
+func BenchmarkLinearPacked(b *testing.B) {
+	for _, s := range gemmShapes {
+		for _, dt := range []DType{F32, F16} {
+			name := s.name
+			if dt == F16 {
+				name += "_f16"
+			}
+			b.Run(name, func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, uint64(s.m)))
+				x := mmRand(r, s.m, s.k)
+				w := mmRand(r, s.n, s.k)
+				if dt == F16 {
+					w = HalfFromFloat32(w, F16)
+				}
+				pw := PackLinearWeight(w)
+				dst := New(s.m, s.n)
+				cpu := processCPU()
+				for b.Loop() {
+					LinearPackedTo(dst, x, pw, nil)
+				}
+				reportGFLOPS(b, 2*float64(s.m)*float64(s.n)*float64(s.k), cpu)
+				checkSample(b, x, w.Float(), dst)
+			})
+		}
+	}
+}
+
+// BenchmarkConv2dPacked is BenchmarkConv2d with the weight packed once.
+func BenchmarkConv2dPacked(b *testing.B) {
+	for _, c := range []struct{ cin, cout, hw, k int }{{320, 320, 64, 3}, {640, 640, 32, 3}, {1280, 1280, 16, 3}, {1280, 1280, 8, 3}} {
+		b.Run(fmt.Sprintf("%dx%dx%d_k%d", c.cin, c.hw, c.hw, c.k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(3, 3))
+			x := mmRand(r, 1, c.cin, c.hw, c.hw)
+			pw := PackConv2dWeight(HalfFromFloat32(mmRand(r, c.cout, c.cin, c.k, c.k), F16))
+			bias := mmRand(r, c.cout)
+			dst := New(1, c.cout, c.hw, c.hw)
+			cpu := processCPU()
+			for b.Loop() {
+				Conv2dPackedTo(dst, x, pw, bias, 1, c.k/2)
+			}
+			reportGFLOPS(b, 2*float64(c.cout)*float64(c.hw*c.hw)*float64(c.cin*c.k*c.k), cpu)
+		})
+	}
+}

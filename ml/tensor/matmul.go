@@ -215,7 +215,23 @@ func LinearTo(dst, x, w, bias *Tensor) *Tensor {
 	if w.Dims() != 2 || x.Dims() < 1 || x.Dim(-1) != w.Dim(1) {
 		panic(fmt.Sprintf("tensor: Linear of %v with weight %v", x.Shape, w.Shape))
 	}
-	out, in := w.Dim(0), w.Dim(1)
+	ldw, tw, ok := matOf(w, 0)
+	if !ok {
+		w = w.Contiguous()
+		ldw, tw, _ = matOf(w, 0)
+	}
+	return linear(dst, x, w.Dim(0), w.Dim(1), bias, func(m int, a []float32, lda int, beta float32, c []float32, ldc int) {
+		// w as stored is B transposed (n×k); a column-major view of it is not.
+		gemmB(false, !tw, m, w.Dim(0), w.Dim(1), 1, a, lda, w, w.Offset, ldw, beta, c, ldc)
+	})
+}
+
+// linear checks shapes, lays out x and the bias, and calls mul for
+// C (rows×out) = X (rows×in) · Wᵀ + beta·C.
+func linear(dst, x *Tensor, out, in int, bias *Tensor, mul func(m int, a []float32, lda int, beta float32, c []float32, ldc int)) *Tensor {
+	if x.Dims() < 1 || x.Dim(-1) != in {
+		panic(fmt.Sprintf("tensor: Linear of %v with weight [%d %d]", x.Shape, out, in))
+	}
 	want := append(append([]int(nil), x.Shape[:x.Dims()-1]...), out)
 	if !sameInts(dst.Shape, want) || dst.DType != F32 {
 		panic(fmt.Sprintf("tensor: Linear destination %v, want float32 %v", dst.Shape, want))
@@ -230,11 +246,6 @@ func LinearTo(dst, x, w, bias *Tensor) *Tensor {
 	if !ok {
 		panic(fmt.Sprintf("tensor: Linear destination rows must be evenly spaced, strides %v", dst.Strides))
 	}
-	ldw, tw, ok := matOf(w, 0)
-	if !ok {
-		w = w.Contiguous()
-		ldw, tw, _ = matOf(w, 0)
-	}
 	var beta float32
 	if bias != nil {
 		if bias.Len() != out {
@@ -243,9 +254,59 @@ func LinearTo(dst, x, w, bias *Tensor) *Tensor {
 		fillRows(dst.Data[dst.Offset:], xv.rows, out, dv.ld, bias.Float().Values())
 		beta = 1
 	}
-	// w as stored is B transposed (n×k); a column-major view of it is not.
-	gemmB(false, !tw, xv.rows, out, in, 1, x.Data[x.Offset:], xv.ld, w, w.Offset, ldw, beta, dst.Data[dst.Offset:], dv.ld)
+	mul(xv.rows, x.Data[x.Offset:], xv.ld, beta, dst.Data[dst.Offset:], dv.ld)
 	return dst
+}
+
+// PackedWeight is a Linear or Conv2d weight widened to float32 and packed
+// once into the GEMM's panel layout, for layers called many times (every
+// sampling step): calls then skip the per-call widening and packing, which
+// matters most where the activations are few (8×8 and 16×16 latents, text
+// tokens). It holds 4 bytes per weight, twice an fp16 checkpoint's.
+type PackedWeight struct {
+	shape []int
+	b     *gemm.PackedB // Linear: w [out, in] is B, n=out, k=in
+	a     *gemm.PackedA // Conv2d: w [Cout, Cin·kh·kw] is A
+}
+
+// Shape returns the weight's shape as it was given.
+func (p *PackedWeight) Shape() []int { return append([]int(nil), p.shape...) }
+
+// weightPacker describes a weight's storage as a gemm operand whose lines
+// are its rows of length k (contiguous, any dtype).
+func weightPacker(w *Tensor, k int) gemm.Packer {
+	w = w.Contiguous()
+	switch w.DType {
+	case F16:
+		return gemm.MatrixF16(w.Half[w.Offset:], max(k, 1), false)
+	case BF16:
+		return gemm.MatrixBF16(w.Half[w.Offset:], max(k, 1), false)
+	}
+	return gemm.MatrixF32(w.Data[w.Offset:], max(k, 1), false)
+}
+
+// PackLinearWeight packs a Linear weight w [out, in] (F32, F16 or BF16).
+func PackLinearWeight(w *Tensor) *PackedWeight {
+	if w.Dims() != 2 {
+		panic(fmt.Sprintf("tensor: PackLinearWeight of %v", w.Shape))
+	}
+	return &PackedWeight{shape: append([]int(nil), w.Shape...), b: gemm.PackB(weightPacker(w, w.Dim(1)), w.Dim(0), w.Dim(1))}
+}
+
+// LinearPacked is Linear with a weight from PackLinearWeight.
+func LinearPacked(x *Tensor, w *PackedWeight, bias *Tensor) *Tensor {
+	shape := append(append([]int(nil), x.Shape[:max(x.Dims()-1, 0)]...), w.shape[0])
+	return LinearPackedTo(New(shape...), x, w, bias)
+}
+
+// LinearPackedTo is LinearTo with a weight from PackLinearWeight.
+func LinearPackedTo(dst, x *Tensor, w *PackedWeight, bias *Tensor) *Tensor {
+	if w.b == nil {
+		panic("tensor: LinearPacked with a weight not packed by PackLinearWeight")
+	}
+	return linear(dst, x, w.shape[0], w.shape[1], bias, func(m int, a []float32, lda int, beta float32, c []float32, ldc int) {
+		gemm.RunB(m, 1, gemm.MatrixF32(a, lda, false), w.b, beta, c, ldc)
+	})
 }
 
 // fillRows sets each of rows rows (ld apart) of c to vals.

@@ -173,6 +173,10 @@ func TestLinear(t *testing.T) {
 					bound[i] += math.Abs(want[i]) * 2 / (1 << 24)
 				}
 				mmCompare(t, fmt.Sprintf("%v %v", dt, sz), dst, want, bound)
+				pdst := mmGuarded(1, rows, out)
+				LinearPackedTo(pdst, x, PackLinearWeight(w), bias)
+				mmCheckGuard(t, pdst)
+				mmCompare(t, fmt.Sprintf("packed %v %v", dt, sz), pdst, want, bound)
 				if got := Linear(x, w, nil); got.Dim(-1) != out || got.Dim(0) != 1 {
 					t.Fatalf("Linear shape %v", got.Shape)
 				}

@@ -84,46 +84,86 @@ func Run(m, n, k int, alpha float32, a, b Packer, beta float32, c []float32, ldc
 
 // runSharedB multiplies A (packed per block by the workers, or read in
 // place) by a wholly packed B (packWhole layout, depth blocks of kc).
+// Workers take blocks of A's rows; when those are too few to keep every
+// worker busy (small m, e.g. text tokens against prepacked weights), the
+// columns are split too.
 func (kn *kernel) runSharedB(m, n, k, kc int, alpha float32, a Packer, bp []float32, beta float32, c []float32, ldc, nw int) {
 	sp := split(m, kn.mr, kn.mc, nw)
+	cs := sp.secondary(n, kn.nr, nw)
 	am, direct := a.(f32Mat)
 	direct = direct && !am.depthMajor && kn.direct != nil
-	parallel(sp.blocks, nw, func(t int, ws *workspace) {
-		i0, mb := sp.block(t)
+	parallel(sp.blocks*cs.blocks, nw, func(t int, ws *workspace) {
+		i0, mb := sp.block(t / cs.blocks)
+		j0, nb := cs.block(t % cs.blocks)
 		ap := ws.buf(roundUp(mb, kn.mr) * kc)
 		for p0 := 0; p0 < k; p0 += kc {
 			kb := min(kc, k-p0)
-			bb := bp[roundUp(n, kn.nr)*p0:]
+			bb := bp[roundUp(n, kn.nr)*p0+j0*kb:]
+			ct := c[i0*ldc+j0:]
 			if direct {
-				kn.macroDirect(kb, am.a[i0*am.ld+p0:], am.ld, mb, ap, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), ws)
+				kn.macroDirect(kb, am.a[i0*am.ld+p0:], am.ld, mb, ap, bb, nb, ct, ldc, alpha, betaAt(beta, p0), ws)
 				continue
 			}
 			a.Pack(ap, i0, mb, p0, kb, kn.mr)
-			kn.macro(kb, ap, mb, bb, n, c[i0*ldc:], ldc, alpha, betaAt(beta, p0), false, ws)
+			kn.macro(kb, ap, mb, bb, nb, ct, ldc, alpha, betaAt(beta, p0), false, ws)
 		}
 	})
 }
 
 // runSharedA multiplies a wholly packed A by B, whose blocks the workers
-// pack (or read in place).
+// pack (or read in place); too few column blocks split A's rows too.
 func (kn *kernel) runSharedA(m, n, k, kc int, alpha float32, ap []float32, b Packer, beta float32, c []float32, ldc, nw int) {
 	sp := split(n, kn.nr, kn.nc, nw)
+	rs := sp.secondary(m, kn.mr, nw)
 	ip, inPlace := b.(InPlace)
 	inPlace = inPlace && ip.ReadsInPlace() && kn.offB != nil
-	parallel(sp.blocks, nw, func(t int, ws *workspace) {
-		j0, nb := sp.block(t)
+	parallel(sp.blocks*rs.blocks, nw, func(t int, ws *workspace) {
+		j0, nb := sp.block(t / rs.blocks)
+		i0, mb := rs.block(t % rs.blocks)
 		bp := ws.buf(roundUp(nb, kn.nr) * kc)
 		for p0 := 0; p0 < k; p0 += kc {
 			kb := min(kc, k-p0)
-			aa := ap[roundUp(m, kn.mr)*p0:]
+			aa := ap[roundUp(m, kn.mr)*p0+i0*kb:]
+			ct := c[i0*ldc+j0:]
 			if inPlace {
-				kn.macroOffB(kb, p0, aa, m, ip, j0, nb, bp, c[j0:], ldc, alpha, betaAt(beta, p0), ws)
+				kn.macroOffB(kb, p0, aa, mb, ip, j0, nb, bp, ct, ldc, alpha, betaAt(beta, p0), ws)
 				continue
 			}
 			b.Pack(bp, j0, nb, p0, kb, kn.nr)
-			kn.macro(kb, aa, m, bp, nb, c[j0:], ldc, alpha, betaAt(beta, p0), true, ws)
+			kn.macro(kb, aa, mb, bp, nb, ct, ldc, alpha, betaAt(beta, p0), true, ws)
 		}
 	})
+}
+
+// runPacked multiplies a wholly packed A by a wholly packed B: workers take
+// blocks of A's rows (B panels outer), as runSharedB.
+func (kn *kernel) runPacked(m, n, k, kc int, alpha float32, ap, bp []float32, beta float32, c []float32, ldc, nw int) {
+	sp := split(m, kn.mr, kn.mc, nw)
+	cs := sp.secondary(n, kn.nr, nw)
+	parallel(sp.blocks*cs.blocks, nw, func(t int, ws *workspace) {
+		i0, mb := sp.block(t / cs.blocks)
+		j0, nb := cs.block(t % cs.blocks)
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			aa := ap[roundUp(m, kn.mr)*p0+i0*kb:]
+			bb := bp[roundUp(n, kn.nr)*p0+j0*kb:]
+			kn.macro(kb, aa, mb, bb, nb, c[i0*ldc+j0:], ldc, alpha, betaAt(beta, p0), false, ws)
+		}
+	})
+}
+
+// secondary splits the other dimension (lines of width w) when the blocks
+// of s alone would leave a worker idle or unevenly loaded (fewer blocks
+// than 2 per worker, of unequal sizes): then into enough blocks to give
+// every worker two tasks. Otherwise it is one block, so the other operand's
+// blocks are not packed twice.
+func (s lineSplit) secondary(lines, w, nw int) lineSplit {
+	panels := (lines + w - 1) / w
+	blocks := 1
+	if s.blocks < nw || (s.blocks < 2*nw && s.panels%s.blocks != 0) {
+		blocks = min((2*nw+s.blocks-1)/s.blocks, panels)
+	}
+	return lineSplit{lines, w, panels, max(blocks, 1)}
 }
 
 func betaAt(beta float32, p0 int) float32 {

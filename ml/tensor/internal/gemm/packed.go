@@ -86,7 +86,17 @@ func RunA(n int, alpha float32, a *PackedA, b Packer, beta float32, c []float32,
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	a.kn.runSharedA(m, n, k, a.kc, alpha, a.data, b, beta, c, ldc, workers(m, n, k))
+	nw := workers(m, n, k)
+	if n <= m {
+		// Few columns (small images): pack them whole and split A's rows,
+		// so that the big weight streams from memory once, not once per
+		// column block.
+		bp := packWhole(b, n, k, a.kc, a.kn.nr, nw)
+		a.kn.runPacked(m, n, k, a.kc, alpha, a.data, bp, beta, c, ldc, nw)
+		putBuf(bp)
+		return
+	}
+	a.kn.runSharedA(m, n, k, a.kc, alpha, a.data, b, beta, c, ldc, nw)
 }
 
 // workers is the goroutine count for an m×n×k product.
