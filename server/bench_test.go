@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/comfyd/comfyd/api"
 	"github.com/comfyd/comfyd/node"
@@ -44,6 +45,9 @@ func BenchmarkPromptRoundTrip(b *testing.B) {
 func roundTrip(b *testing.B, e *testEnv, prompt func(i int) string) {
 	ws := e.dial("?clientId=bench")
 	ws.next()
+	// Steady state: a socket connected for a while (a just-connected
+	// client's prompts wait answerGraceCold; see waitAnswered).
+	time.Sleep(warmSocket)
 	client := e.http.Client()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -162,9 +162,15 @@ func (f *fakeExec) Execute(ctx context.Context, item api.QueueItem) Outcome {
 		f.running = [3]string{item.PromptID, cid, id}
 		f.mu.Unlock()
 		send(api.EventExecuting, api.Executing{Node: id, DisplayNode: id, PromptID: item.PromptID})
+		interrupted := false
 		select {
 		case <-time.After(f.delay):
+		case <-ctx.Done():
+			interrupted = true
 		case <-f.interrupt:
+			interrupted = true
+		}
+		if interrupted {
 			ev := api.ExecutionInterrupted{PromptID: item.PromptID, NodeID: id, NodeType: "X", Executed: []string{}, Timestamp: now()}
 			send(api.EventExecutionInterrupted, ev)
 			f.mu.Lock()

@@ -37,8 +37,36 @@ type Hub struct {
 	// owned by run
 	clients map[string]*client
 	logSubs map[string]bool
+	// backlogs keeps messages addressed to a sid that has no socket (yet):
+	// clients often POST before their socket is open or while it
+	// reconnects, and a fast run would finish unseen. Replayed on connect.
+	backlogs map[string]*backlog
 	// nLogSubs mirrors len(logSubs) for logEntry's fast path.
 	nLogSubs atomic.Int32
+}
+
+// backlog limits: per sid, sids, and how long a backlog waits.
+const (
+	backlogFrames = 512
+	backlogBytes  = 8 << 20
+	backlogSIDs   = 256
+	backlogTTL    = 30 * time.Second
+)
+
+type backlog struct {
+	frames []frame
+	bytes  int
+	last   time.Time
+}
+
+func (b *backlog) add(f frame) {
+	b.frames = append(b.frames, f)
+	b.bytes += len(f.data)
+	b.last = time.Now()
+	for len(b.frames) > backlogFrames || b.bytes > backlogBytes { // keep the newest
+		b.bytes -= len(b.frames[0].data)
+		b.frames = b.frames[1:]
+	}
 }
 
 type client struct {
@@ -49,6 +77,10 @@ type client struct {
 	close context.CancelFunc
 	// previewMeta is the negotiated supports_preview_metadata (hub-owned).
 	previewMeta bool
+	since       time.Time // registration time (hub-owned)
+	// replay holds what waited for this sid while it had no socket, plus
+	// what arrives for it until the replay is sent (hub-owned).
+	replay *backlog
 }
 
 type frame struct {
@@ -66,7 +98,16 @@ const (
 	opSupports
 	opSubscribe
 	opCount
+	opReplay
+	opAge
 )
+
+// replayDelay is how long a backlog waits after its socket connects.
+// Clients attach their listeners when the POST /prompt answer arrives,
+// which for a socket opened at the same moment can come after the socket's
+// first frames; replaying at once would deliver events nobody listens to
+// yet (stable-canvas's enqueue then waits forever).
+const replayDelay = 100 * time.Millisecond
 
 type hubOp struct {
 	kind  opKind
@@ -76,6 +117,7 @@ type hubOp struct {
 	on    bool
 	reply chan bool
 	n     chan int
+	age   chan time.Duration
 }
 
 // clientQueue is how many frames may wait for one socket.
@@ -87,7 +129,7 @@ const writeTimeout = 10 * time.Second
 func newHub(log *slog.Logger, flags api.FeatureFlags, remaining func() int, running func() (string, string, string)) *Hub {
 	h := &Hub{ops: make(chan hubOp, 1024), stop: make(chan struct{}), done: make(chan struct{}), log: log,
 		flags: flags, remaining: remaining, running: running,
-		clients: map[string]*client{}, logSubs: map[string]bool{}}
+		clients: map[string]*client{}, logSubs: map[string]bool{}, backlogs: map[string]*backlog{}}
 	go h.run()
 	return h
 }
@@ -103,10 +145,18 @@ func (h *Hub) submit(op hubOp) bool {
 
 func (h *Hub) run() {
 	defer close(h.done)
+	tick := time.NewTicker(backlogTTL / 4)
+	defer tick.Stop()
 	for {
 		select {
 		case op := <-h.ops:
 			h.apply(op)
+		case now := <-tick.C:
+			for sid, b := range h.backlogs {
+				if now.Sub(b.last) > backlogTTL {
+					delete(h.backlogs, sid)
+				}
+			}
 		case <-h.stop:
 			for _, c := range h.clients {
 				c.close()
@@ -119,13 +169,22 @@ func (h *Hub) run() {
 func (h *Hub) apply(op hubOp) {
 	switch op.kind {
 	case opRegister:
+		op.c.since = time.Now()
 		// A reconnect with the same clientId replaces the registration. The
 		// old socket stays open but gets nothing more (as in ComfyUI; closing
 		// it would make two tabs sharing a clientId reconnect forever).
 		h.clients[op.c.sid] = op.c
 		greeting := api.Message{Type: api.EventStatus, Data: api.NewStatus(h.remaining(), op.c.sid)}
 		h.push(op.c, frame{data: api.MustMarshal(greeting)})
-		if _, cid, node := h.running(); cid == op.c.sid && node != "" {
+		if b := h.backlogs[op.c.sid]; b != nil {
+			// What was sent while no socket was there, in order, a moment
+			// later (replayDelay); it ends with the latest executing, so no
+			// re-send is needed.
+			delete(h.backlogs, op.c.sid)
+			op.c.replay = b
+			c := op.c
+			time.AfterFunc(replayDelay, func() { h.submit(hubOp{kind: opReplay, c: c}) })
+		} else if _, cid, node := h.running(); cid == op.c.sid && node != "" {
 			h.push(op.c, frame{data: api.MustMarshal(api.Message{Type: api.EventExecuting, Data: map[string]string{"node": node}})})
 		}
 	case opUnregister:
@@ -147,8 +206,19 @@ func (h *Hub) apply(op hubOp) {
 			for _, c := range h.clients {
 				h.push(c, op.f)
 			}
-		} else if c := h.clients[op.sid]; c != nil {
+		} else if c := h.clients[op.sid]; c != nil && c.replay != nil {
+			c.replay.add(op.f) // keep the order behind the pending replay
+		} else if c != nil {
 			h.push(c, op.f)
+		} else {
+			b := h.backlogs[op.sid]
+			if b == nil && len(h.backlogs) < backlogSIDs {
+				b = &backlog{}
+				h.backlogs[op.sid] = b
+			}
+			if b != nil {
+				b.add(op.f)
+			}
 		}
 	case opFlags:
 		op.c.previewMeta = op.on
@@ -165,6 +235,19 @@ func (h *Hub) apply(op hubOp) {
 		h.nLogSubs.Store(int32(len(h.logSubs)))
 	case opCount:
 		op.n <- len(h.clients)
+	case opAge:
+		age := time.Duration(-1)
+		if c := h.clients[op.sid]; c != nil {
+			age = time.Since(c.since)
+		}
+		op.age <- age
+	case opReplay:
+		if b := op.c.replay; b != nil {
+			op.c.replay = nil
+			for _, f := range b.frames {
+				h.push(op.c, f)
+			}
+		}
 	}
 }
 
@@ -242,6 +325,20 @@ func (h *Hub) logEntry(e LogEntry) {
 
 // logSubsMarker addresses a send to every log subscriber.
 const logSubsMarker = "\x00logs"
+
+// connectedFor returns how long sid's socket has been registered, or -1.
+func (h *Hub) connectedFor(sid string) time.Duration {
+	r := make(chan time.Duration, 1)
+	if !h.submit(hubOp{kind: opAge, sid: sid, age: r}) {
+		return -1
+	}
+	select {
+	case v := <-r:
+		return v
+	case <-h.stop:
+		return -1
+	}
+}
 
 // Clients returns how many sockets are registered.
 func (h *Hub) Clients() int {

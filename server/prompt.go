@@ -131,6 +131,8 @@ func (s *Server) postPrompt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	item := api.QueueItem{Number: number, PromptID: id, Prompt: prompt, ExtraData: extra, Outputs: outputs}
+	answered := s.expectAnswer(id)
+	defer s.markAnswered(id, answered)
 	s.putMu.Lock()
 	err = s.q.Put(item)
 	if err == nil {
@@ -142,6 +144,7 @@ func (s *Server) postPrompt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, r, http.StatusOK, api.PromptResponse{PromptID: id, Number: number, NodeErrors: nodeErrors})
+	http.NewResponseController(w).Flush()
 }
 
 func (s *Server) getQueue(w http.ResponseWriter, r *http.Request) {
@@ -220,7 +223,9 @@ func (s *Server) postInterrupt(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if target == "" {
+	if s.interruptTaken(target) {
+		// taken but not yet running: it stops at its first node
+	} else if target == "" {
 		s.exec.Interrupt("")
 	} else {
 		for _, it := range s.q.Running() {

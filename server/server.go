@@ -100,6 +100,21 @@ type Server struct {
 	// the worker taking that prompt (ComfyUI sends both from inside its
 	// queue's lock), so clients see status before execution_start.
 	putMu sync.Mutex
+	// answered holds, per prompt just queued, a channel closed once its POST
+	// /prompt answer has been written: the worker waits for it, because
+	// clients attach their WebSocket listeners only after that answer
+	// arrives (a fast run would otherwise finish unseen; stable-canvas's
+	// enqueue hangs so).
+	answeredMu sync.Mutex
+	answered   map[string]*answer
+
+	// The prompt taken by the worker but not yet handed to the executor
+	// (waiting for its answer): an interrupt for it cancels runCancel, the
+	// context it will run with, so it stops at its first node instead of
+	// being lost.
+	takenMu   sync.Mutex
+	takenID   string
+	takenStop context.CancelFunc
 
 	freeMu                 sync.Mutex
 	freeUnload, freeMemory bool
@@ -269,8 +284,17 @@ func (s *Server) worker(ctx context.Context) {
 		s.putMu.Lock()
 		s.broadcastStatus()
 		s.putMu.Unlock()
+		runCtx, runCancel := context.WithCancel(ctx)
+		s.takenMu.Lock()
+		s.takenID, s.takenStop = item.PromptID, runCancel
+		s.takenMu.Unlock()
+		s.waitAnswered(runCtx, item)
+		s.takenMu.Lock()
+		s.takenID, s.takenStop = "", nil
+		s.takenMu.Unlock()
 		start := time.Now()
-		out := s.exec.Execute(ctx, item)
+		out := s.exec.Execute(runCtx, item)
+		runCancel()
 		if ctx.Err() != nil {
 			// Shutting down mid-prompt: leave it marked running, so that the
 			// durable queue runs it again first after a restart.
@@ -303,6 +327,99 @@ func (s *Server) worker(ctx context.Context) {
 		}
 		s.log.Info(fmt.Sprintf("Prompt executed in %.2f seconds", time.Since(start).Seconds()))
 		s.applyFree()
+	}
+}
+
+// interruptTaken cancels the taken prompt if it matches (id "" = any);
+// it reports whether it did.
+func (s *Server) interruptTaken(id string) bool {
+	s.takenMu.Lock()
+	defer s.takenMu.Unlock()
+	if s.takenStop != nil && (id == "" || id == s.takenID) {
+		s.takenStop()
+		return true
+	}
+	return false
+}
+
+// answerWait bounds how long the worker waits for a POST /prompt answer.
+const answerWait = 500 * time.Millisecond
+
+// A prompt that has a client waits, after its POST answer was written,
+// answerGrace before it runs, or answerGraceCold when the client's socket
+// is not there or only just connected. JavaScript clients (stable-canvas's
+// enqueue, @saintno/comfyui-sdk) attach their WebSocket listeners only once
+// they have processed that answer, some event-loop turns after it arrives
+// (many, for a client that has just started); a faster run's events would
+// reach nobody and the client would wait forever. ComfyUI needs no pause:
+// it is slow to start. A prompt that already waited in the queue that long
+// does not wait again.
+const (
+	answerGrace     = time.Millisecond
+	answerGraceCold = 50 * time.Millisecond
+	warmSocket      = 2 * time.Second
+)
+
+type answer struct {
+	done chan struct{}
+	at   time.Time // set before done is closed
+}
+
+func (s *Server) expectAnswer(id string) *answer {
+	a := &answer{done: make(chan struct{})}
+	s.answeredMu.Lock()
+	if s.answered == nil {
+		s.answered = map[string]*answer{}
+	}
+	s.answered[id] = a
+	s.answeredMu.Unlock()
+	return a
+}
+
+func (s *Server) markAnswered(id string, a *answer) {
+	a.at = time.Now()
+	close(a.done)
+	time.AfterFunc(answerWait, func() { // the worker may not have looked yet
+		s.answeredMu.Lock()
+		if s.answered[id] == a {
+			delete(s.answered, id)
+		}
+		s.answeredMu.Unlock()
+	})
+}
+
+// waitAnswered holds a just-queued prompt until its POST answer is out
+// (and, with a client, answerGrace after that).
+func (s *Server) waitAnswered(ctx context.Context, item api.QueueItem) {
+	s.answeredMu.Lock()
+	a := s.answered[item.PromptID]
+	delete(s.answered, item.PromptID)
+	s.answeredMu.Unlock()
+	if a == nil {
+		return
+	}
+	t := time.NewTimer(answerWait)
+	defer t.Stop()
+	select {
+	case <-a.done:
+	case <-t.C:
+		return
+	case <-ctx.Done():
+		return
+	}
+	cid := item.ClientID()
+	if cid == "" {
+		return
+	}
+	grace := answerGrace
+	if age := s.hub.connectedFor(cid); age < warmSocket {
+		grace = answerGraceCold
+	}
+	if d := grace - time.Since(a.at); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
 	}
 }
 

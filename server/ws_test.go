@@ -382,3 +382,58 @@ func FuzzWSClientFrame(f *testing.F) {
 		}
 	})
 }
+
+// A client that posts before its socket is open (or while it reconnects)
+// still gets its prompt's events: they wait for the socket and follow the
+// greeting (ComfyUI drops them; fast runs made clients wait forever).
+func TestWSBacklogForLateSocket(t *testing.T) {
+	e := newEnv(t, nil, nil, nil)
+	_, b := e.do("POST", "/prompt", `{"prompt": `+goodPrompt+`, "client_id": "late"}`)
+	var r struct {
+		PromptID string `json:"prompt_id"`
+	}
+	json.Unmarshal(b, &r)
+	waitFor(t, "history", func() bool { _, ok := e.q.HistoryItem(r.PromptID); return ok })
+	ws := e.dial("?clientId=late")
+	if typ, _, _ := ws.next(); typ != api.EventStatus {
+		t.Fatalf("greeting first, got %s", typ)
+	}
+	seen := ws.until(api.EventExecuting, r.PromptID, func(d *api.Object) bool { n, _ := d.Get("node"); return n == nil })
+	if strings.Join(seen, ",") != "execution_start,execution_cached,executing,executed,execution_success,executing" {
+		t.Errorf("replayed %v", seen)
+	}
+	// Messages for a socket that never comes are bounded.
+	for i := 0; i < backlogFrames+10; i++ {
+		e.srv.hub.Send("nobody", api.Message{Type: "x", Data: i})
+	}
+	if e.srv.hub.Clients() != 1 {
+		t.Error("clients")
+	}
+}
+
+// An interrupt for a prompt that was taken but not yet started (it waits
+// for its client) stops it instead of being lost.
+func TestInterruptBeforeStart(t *testing.T) {
+	for _, real := range []bool{false, true} {
+		var ex Executor
+		if real {
+			ex = realExec{}
+		}
+		interruptBeforeStart(t, newEnv(t, nil, nil, ex))
+	}
+}
+
+func interruptBeforeStart(t *testing.T, e *testEnv) {
+	ws := e.dial("?clientId=ib") // a fresh socket: the prompt waits answerGraceCold
+	ws.next()
+	_, b := e.do("POST", "/prompt", `{"prompt": `+goodPrompt+`, "client_id": "ib"}`)
+	var r struct {
+		PromptID string `json:"prompt_id"`
+	}
+	json.Unmarshal(b, &r)
+	e.do("POST", "/interrupt", `{"prompt_id": "`+r.PromptID+`"}`)
+	seen := ws.until(api.EventExecuting, r.PromptID, func(d *api.Object) bool { n, _ := d.Get("node"); return n == nil })
+	if !strings.Contains(strings.Join(seen, ","), api.EventExecutionInterrupted) {
+		t.Errorf("not interrupted: %v", seen)
+	}
+}
