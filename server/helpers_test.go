@@ -162,7 +162,7 @@ func (f *fakeExec) Execute(ctx context.Context, item api.QueueItem) Outcome {
 		f.running = [3]string{item.PromptID, cid, id}
 		f.mu.Unlock()
 		send(api.EventExecuting, api.Executing{Node: id, DisplayNode: id, PromptID: item.PromptID})
-		interrupted := false
+		interrupted := ctx.Err() != nil
 		select {
 		case <-time.After(f.delay):
 		case <-ctx.Done():

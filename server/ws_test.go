@@ -424,15 +424,22 @@ func TestInterruptBeforeStart(t *testing.T) {
 }
 
 func interruptBeforeStart(t *testing.T, e *testEnv) {
-	ws := e.dial("?clientId=ib") // a fresh socket: the prompt waits answerGraceCold
+	ws := e.dial("?clientId=ib")
 	ws.next()
-	_, b := e.do("POST", "/prompt", `{"prompt": `+goodPrompt+`, "client_id": "ib"}`)
-	var r struct {
-		PromptID string `json:"prompt_id"`
+	// Queue a prompt whose POST answer is still "being written", so the
+	// worker holds it (up to answerWait) between taking and running it.
+	id := newUUID()
+	prompt := decode(t, []byte(goodPrompt)).(*api.Object)
+	outs, _, verr := e.srv.validate(e.srv.reg, e.paths, prompt, nil)
+	if verr != nil {
+		t.Fatal(verr)
 	}
-	json.Unmarshal(b, &r)
-	e.do("POST", "/interrupt", `{"prompt_id": "`+r.PromptID+`"}`)
-	seen := ws.until(api.EventExecuting, r.PromptID, func(d *api.Object) bool { n, _ := d.Get("node"); return n == nil })
+	a := e.srv.expectAnswer(id)
+	defer close(a.done)
+	e.q.Put(api.QueueItem{Number: api.Int(0), PromptID: id, Prompt: prompt, ExtraData: api.ObjectOf("client_id", "ib"), Outputs: outs})
+	waitFor(t, "taken", func() bool { e.srv.takenMu.Lock(); defer e.srv.takenMu.Unlock(); return e.srv.takenID == id })
+	e.do("POST", "/interrupt", `{"prompt_id": "`+id+`"}`)
+	seen := ws.until(api.EventExecuting, id, func(d *api.Object) bool { n, _ := d.Get("node"); return n == nil })
 	if !strings.Contains(strings.Join(seen, ","), api.EventExecutionInterrupted) {
 		t.Errorf("not interrupted: %v", seen)
 	}
