@@ -79,8 +79,10 @@ type client struct {
 	previewMeta bool
 	since       time.Time // registration time (hub-owned)
 	// replay holds what waited for this sid while it had no socket, plus
-	// what arrives for it until the replay is sent (hub-owned).
-	replay *backlog
+	// what arrives for it (broadcasts too, to keep the order) until
+	// holdUntil, when it is sent (hub-owned).
+	replay    *backlog
+	holdUntil time.Time
 }
 
 type frame struct {
@@ -99,7 +101,7 @@ const (
 	opSubscribe
 	opCount
 	opReplay
-	opAge
+	opHold
 )
 
 // replayDelay is how long a backlog waits after its socket connects.
@@ -117,7 +119,6 @@ type hubOp struct {
 	on    bool
 	reply chan bool
 	n     chan int
-	age   chan time.Duration
 }
 
 // clientQueue is how many frames may wait for one socket.
@@ -181,9 +182,8 @@ func (h *Hub) apply(op hubOp) {
 			// later (replayDelay); it ends with the latest executing, so no
 			// re-send is needed.
 			delete(h.backlogs, op.c.sid)
-			op.c.replay = b
-			c := op.c
-			time.AfterFunc(replayDelay, func() { h.submit(hubOp{kind: opReplay, c: c}) })
+			h.holdClient(op.c, replayDelay)
+			op.c.replay.frames, op.c.replay.bytes = b.frames, b.bytes
 		} else if _, cid, node := h.running(); cid == op.c.sid && node != "" {
 			h.push(op.c, frame{data: api.MustMarshal(api.Message{Type: api.EventExecuting, Data: map[string]string{"node": node}})})
 		}
@@ -204,7 +204,11 @@ func (h *Hub) apply(op hubOp) {
 			}
 		} else if op.sid == "" {
 			for _, c := range h.clients {
-				h.push(c, op.f)
+				if c.replay != nil {
+					c.replay.add(op.f)
+				} else {
+					h.push(c, op.f)
+				}
 			}
 		} else if c := h.clients[op.sid]; c != nil && c.replay != nil {
 			c.replay.add(op.f) // keep the order behind the pending replay
@@ -235,14 +239,16 @@ func (h *Hub) apply(op hubOp) {
 		h.nLogSubs.Store(int32(len(h.logSubs)))
 	case opCount:
 		op.n <- len(h.clients)
-	case opAge:
-		age := time.Duration(-1)
+	case opHold:
 		if c := h.clients[op.sid]; c != nil {
-			age = time.Since(c.since)
+			grace := answerGraceCold
+			if time.Since(c.since) >= warmSocket {
+				grace = answerGrace
+			}
+			h.holdClient(c, grace)
 		}
-		op.age <- age
 	case opReplay:
-		if b := op.c.replay; b != nil {
+		if b := op.c.replay; b != nil && !time.Now().Before(op.c.holdUntil) {
 			op.c.replay = nil
 			for _, f := range b.frames {
 				h.push(op.c, f)
@@ -250,6 +256,23 @@ func (h *Hub) apply(op hubOp) {
 		}
 	}
 }
+
+// holdClient keeps c's frames back for d (extending an earlier hold).
+func (h *Hub) holdClient(c *client, d time.Duration) {
+	until := time.Now().Add(d)
+	if until.Before(c.holdUntil) {
+		return
+	}
+	c.holdUntil = until
+	if c.replay == nil {
+		c.replay = &backlog{}
+	}
+	time.AfterFunc(d, func() { h.submit(hubOp{kind: opReplay, c: c}) })
+}
+
+// hold keeps sid's frames back for a moment after a POST /prompt answer
+// (see answerGrace).
+func (h *Hub) hold(sid string) { h.submit(hubOp{kind: opHold, sid: sid}) }
 
 // push queues f for c without blocking; a client that cannot keep up is
 // dropped.
@@ -325,20 +348,6 @@ func (h *Hub) logEntry(e LogEntry) {
 
 // logSubsMarker addresses a send to every log subscriber.
 const logSubsMarker = "\x00logs"
-
-// connectedFor returns how long sid's socket has been registered, or -1.
-func (h *Hub) connectedFor(sid string) time.Duration {
-	r := make(chan time.Duration, 1)
-	if !h.submit(hubOp{kind: opAge, sid: sid, age: r}) {
-		return -1
-	}
-	select {
-	case v := <-r:
-		return v
-	case <-h.stop:
-		return -1
-	}
-}
 
 // Clients returns how many sockets are registered.
 func (h *Hub) Clients() int {

@@ -145,6 +145,9 @@ func (s *Server) postPrompt(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, r, http.StatusOK, api.PromptResponse{PromptID: id, Number: number, NodeErrors: nodeErrors})
 	http.NewResponseController(w).Flush()
+	if req.ClientID != "" {
+		s.hub.hold(req.ClientID) // before the deferred markAnswered lets the run go
+	}
 }
 
 func (s *Server) getQueue(w http.ResponseWriter, r *http.Request) {
