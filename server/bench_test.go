@@ -46,7 +46,7 @@ func roundTrip(b *testing.B, e *testEnv, prompt func(i int) string) {
 	ws := e.dial("?clientId=bench")
 	ws.next()
 	// Steady state: a socket connected for a while (a just-connected
-	// client's prompts wait answerGraceCold; see waitAnswered).
+XX
 	time.Sleep(warmSocket)
 	client := e.http.Client()
 	b.ResetTimer()
