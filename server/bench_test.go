@@ -46,7 +46,8 @@ func roundTrip(b *testing.B, e *testEnv, prompt func(i int) string) {
 	ws := e.dial("?clientId=bench")
 	ws.next()
 	// Steady state: a socket connected for a while (a just-connected
-XX
+	// socket is held answerGraceCold after each answer, a warm one
+	// answerGrace; see Hub.hold).
 	time.Sleep(warmSocket)
 	client := e.http.Client()
 	b.ResetTimer()
