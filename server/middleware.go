@@ -233,9 +233,13 @@ func splitHostPort(hp string) (host, port string) {
 }
 
 // hostAllowed refuses foreign Host names while every listen address is a
-// loopback one (DNS rebinding).
+// loopback one (DNS rebinding). With --auth-token every request is
+// authenticated anyway (a rebinding page cannot know the token), and with
+// --enable-cors-header the user has opted in to other origins: then any
+// Host is accepted, so comfyd works behind a reverse proxy that passes its
+// own Host.
 func (s *Server) hostAllowed(r *http.Request) bool {
-	if !s.loopbackOnly || r.Host == "" {
+	if !s.loopbackOnly || r.Host == "" || s.cfg.AuthToken != "" || s.cfg.CORSOrigin != "" {
 		return true
 	}
 	name, _ := splitHostPort(strings.ToLower(r.Host))

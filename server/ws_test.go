@@ -240,6 +240,10 @@ func TestAuthToken(t *testing.T) {
 	if resp, _ := e.do("GET", "/queue?token=s3cret", nil); resp.StatusCode != 200 {
 		t.Errorf("query token: %d", resp.StatusCode)
 	}
+	// Authenticated requests may carry any Host (a reverse proxy's).
+	if resp, _ := e.do("GET", "/queue?token=s3cret", nil, "Host", "comfy.example"); resp.StatusCode != 200 {
+		t.Errorf("proxied host with token: %d", resp.StatusCode)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	u := "ws" + strings.TrimPrefix(e.http.URL, "http") + "/ws"
