@@ -5,8 +5,8 @@
 // output / temp / user roots, annotated file names ("x.png [output]"), and
 // SafeJoin, the one path check used by every route that touches a file.
 //
-// *Paths implements node.Env. The package imports nothing of comfyd except
-// for the compile-time check in env.go (node, which imports only api).
+// *Paths implements node.Env (checked in its tests). The package imports
+// nothing of comfyd; it must stay below node, server and the node packages.
 package modelpaths
 
 import (
