@@ -254,22 +254,40 @@ func isLoopbackName(name string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// authCookie carries the token for the bundled web UI, which cannot add
+// headers to its requests: a page opened once with ?token= keeps working.
+const authCookie = "comfyd_token"
+
 // auth requires --auth-token on every route and the WebSocket, as
-// "Authorization: Bearer <token>" or "?token=<token>" (browsers cannot set
-// headers on a WebSocket). The comparison takes constant time.
+// "Authorization: Bearer <token>", "?token=<token>" (browsers cannot set
+// headers on a WebSocket) or the cookie that a request with a valid token
+// receives (HttpOnly, SameSite=Strict: other sites' pages never send it).
+// The comparison takes constant time.
 func (s *Server) auth(next http.Handler) http.Handler {
 	token := []byte(s.cfg.AuthToken)
 	if len(token) == 0 {
 		return next
 	}
+	valid := func(t string) bool { return t != "" && subtle.ConstantTimeCompare([]byte(t), token) == 1 }
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := ""
+		explicit := ""
 		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-			got = strings.TrimSpace(a[7:])
+			explicit = strings.TrimSpace(a[7:])
 		} else if t := query(r).Get("token"); t != "" {
-			got = t
+			explicit = t
 		}
-		if subtle.ConstantTimeCompare([]byte(got), token) != 1 {
+		switch {
+		case valid(explicit):
+			if c, err := r.Cookie(authCookie); err != nil || !valid(c.Value) {
+				http.SetCookie(w, &http.Cookie{Name: authCookie, Value: s.cfg.AuthToken, Path: "/",
+					HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+			}
+		case explicit == "":
+			if c, err := r.Cookie(authCookie); err == nil && valid(c.Value) {
+				break
+			}
+			fallthrough
+		default:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="comfyd"`)
 			writeJSON(w, r, http.StatusUnauthorized, map[string]string{"error": "unauthorized: missing or wrong auth token"})
 			return

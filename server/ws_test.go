@@ -240,6 +240,27 @@ func TestAuthToken(t *testing.T) {
 	if resp, _ := e.do("GET", "/queue?token=s3cret", nil); resp.StatusCode != 200 {
 		t.Errorf("query token: %d", resp.StatusCode)
 	}
+	// The bundled UI: opened once with ?token=, it gets a cookie that
+	// authenticates its later requests.
+	resp, _ = e.do("GET", "/?token=s3cret", nil)
+	var cookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == authCookie && c.HttpOnly && c.SameSite == http.SameSiteStrictMode {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	if cookie == "" {
+		t.Fatalf("no auth cookie: %v", resp.Header)
+	}
+	if resp, _ := e.do("GET", "/api/object_info", nil, "Cookie", cookie); resp.StatusCode != 200 {
+		t.Errorf("cookie: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do("GET", "/api/object_info", nil, "Cookie", authCookie+"=nope"); resp.StatusCode != 401 {
+		t.Errorf("wrong cookie: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do("GET", "/api/object_info?token=nope", nil, "Cookie", cookie); resp.StatusCode != 401 {
+		t.Errorf("a wrong explicit token must not fall back to the cookie: %d", resp.StatusCode)
+	}
 	// Authenticated requests may carry any Host (a reverse proxy's).
 	if resp, _ := e.do("GET", "/queue?token=s3cret", nil, "Host", "comfy.example"); resp.StatusCode != 200 {
 		t.Errorf("proxied host with token: %d", resp.StatusCode)
