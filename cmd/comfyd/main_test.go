@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/comfyd/comfyd/config"
 )
 
@@ -63,7 +65,19 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(base, "temp", "stale.png")); err == nil {
 		t.Error("temp not wiped at start")
 	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	ws, _, err := websocket.Dial(wctx, "ws://"+addr.String()+"/ws?clientId=shutdown", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ws.Read(wctx); err != nil { // greeting
+		t.Fatal(err)
+	}
 	cancel()
+	if _, _, err := ws.Read(wctx); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Errorf("socket at shutdown: %v", err)
+	}
 	select {
 	case err := <-done:
 		if err != nil {
