@@ -51,6 +51,7 @@ const (
 	backlogBytes  = 8 << 20
 	backlogSIDs   = 256
 	backlogTTL    = 30 * time.Second
+	backlogTotal  = 64 << 20 // all backlogs together
 )
 
 type backlog struct {
@@ -214,7 +215,7 @@ func (h *Hub) apply(op hubOp) {
 			c.replay.add(op.f) // keep the order behind the pending replay
 		} else if c != nil {
 			h.push(c, op.f)
-		} else {
+		} else if h.backlogBytes()+len(op.f.data) <= backlogTotal {
 			b := h.backlogs[op.sid]
 			if b == nil && len(h.backlogs) < backlogSIDs {
 				b = &backlog{}
@@ -255,6 +256,14 @@ func (h *Hub) apply(op hubOp) {
 			}
 		}
 	}
+}
+
+func (h *Hub) backlogBytes() int {
+	n := 0
+	for _, b := range h.backlogs {
+		n += b.bytes
+	}
+	return n
 }
 
 // holdClient keeps c's frames back for d (extending an earlier hold).
