@@ -446,10 +446,14 @@ describe('comfyd web UI in Chromium', { skip: missing ? `skipped: ${missing}` : 
       fire('executing', { node: '3', display_node: '3', prompt_id: 'p' });
       fire('progress', { value: 5, max: 10, node: '3', prompt_id: 'p' });
       fire('preview', parseFrame(buf));
-      await new Promise((r) => setTimeout(r, 200));
-      const n = app.graph.getNodeById(3);
+      // Read the run state right away: a real prompt of an earlier test may
+      // still deliver its final executing-null in the next milliseconds.
       const { runState } = window.comfydState;
-      return { preview: n.preview?.naturalWidth, executing: runState.executing, progress: runState.nodeProgress.get('3') };
+      const executing = runState.executing;
+      const progress = runState.nodeProgress.get('3');
+      const n = app.graph.getNodeById(3);
+      for (let i = 0; i < 100 && !n.preview?.naturalWidth; i++) await new Promise((r) => setTimeout(r, 20));
+      return { preview: n.preview?.naturalWidth, executing, progress };
     }, png.toString('base64'));
     assert.deepEqual(ok, { preview: 2, executing: '3', progress: { value: 5, max: 10 } });
     await evaluate(() => window.comfyd.canvas.draw(true, true));
