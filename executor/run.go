@@ -520,7 +520,7 @@ func (r *run) executeNode(id string) (status, *failure) {
 	n, _ := r.dp.Get(id)
 	def, ok := r.reg.Get(n.ClassType)
 	if !ok {
-		return statusFailure, errFailure(r, id, "KeyError", pyQuoteSimple(n.ClassType), nil)
+		return statusFailure, errFailure(r, id, "KeyError", api.PyQuote(n.ClassType), nil)
 	}
 	display := r.dp.DisplayID(id)
 	key := r.key(id)
@@ -655,8 +655,6 @@ func (r *run) executeNode(id string) (status, *failure) {
 	r.executed = append(r.executed, id)
 	return statusSuccess, nil
 }
-
-func pyQuoteSimple(s string) string { return "'" + s + "'" }
 
 // checkLazy runs check_lazy_status over the mapped inputs and returns the
 // names still needed (available or literal inputs are ignored).
@@ -885,7 +883,7 @@ func (r *run) expand(id string, subs []subResult, d *inputData) (status, *failur
 			r.dp.AddEphemeral(en.ID, en.ClassType, en.Inputs, id, display)
 			cd, ok := r.reg.Get(en.ClassType)
 			if !ok {
-				return statusFailure, errFailure(r, id, "KeyError", pyQuoteSimple(en.ClassType), d)
+				return statusFailure, errFailure(r, id, "KeyError", api.PyQuote(en.ClassType), d)
 			}
 			if cd.Spec.OutputNode {
 				newOutputs = append(newOutputs, en.ID)

@@ -23,7 +23,7 @@ func coerceInt(v any) (json.Number, *pyError) {
 	switch t := v.(type) {
 	case json.Number:
 		if api.IsInt(t) {
-			return json.Number(pyIntStr(t)), nil
+			return json.Number(api.PyIntStr(t)), nil
 		}
 		f, _ := t.Float64()
 		return floatToInt(f)
@@ -38,9 +38,9 @@ func coerceInt(v any) (json.Number, *pyError) {
 		if n, ok := parsePyInt(t); ok {
 			return n, nil
 		}
-		return "", &pyError{"ValueError", "invalid literal for int() with base 10: " + pyQuote(t)}
+		return "", &pyError{"ValueError", "invalid literal for int() with base 10: " + api.PyQuote(t)}
 	}
-	return "", &pyError{"TypeError", "int() argument must be a string, a bytes-like object or a real number, not '" + pyTypeName(v) + "'"}
+	return "", &pyError{"TypeError", "int() argument must be a string, a bytes-like object or a real number, not '" + api.PyTypeName(v) + "'"}
 }
 
 func floatToInt(f float64) (json.Number, *pyError) {
@@ -112,9 +112,9 @@ func coerceFloat(v any) (api.Float, *pyError) {
 		if f, ok := parsePyFloat(t); ok {
 			return api.Float(f), nil
 		}
-		return 0, &pyError{"ValueError", "could not convert string to float: " + pyQuote(t)}
+		return 0, &pyError{"ValueError", "could not convert string to float: " + api.PyQuote(t)}
 	}
-	return 0, &pyError{"TypeError", "float() argument must be a string or a real number, not '" + pyTypeName(v) + "'"}
+	return 0, &pyError{"TypeError", "float() argument must be a string or a real number, not '" + api.PyTypeName(v) + "'"}
 }
 
 func parsePyFloat(s string) (float64, bool) {
@@ -139,32 +139,6 @@ func parsePyFloat(s string) (float64, bool) {
 		return 0, false
 	}
 	return f, true
-}
-
-// truthy is Python's bool(v).
-func truthy(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case string:
-		return t != ""
-	case json.Number:
-		if api.IsInt(t) {
-			bi, ok := api.BigInt(t)
-			return !ok || bi.Sign() != 0
-		}
-		f, _ := t.Float64()
-		return f != 0
-	case api.Float:
-		return t != 0
-	case []any:
-		return len(t) > 0
-	case *api.Object:
-		return t.Len() > 0
-	}
-	return true
 }
 
 // number is a JSON number or bool prepared for exact comparison.
@@ -260,4 +234,14 @@ func cmpNumbers(a, b number) (c int, ok bool) {
 		return 1, true
 	}
 	return a.rat().Cmp(b.rat()), true
+}
+
+// PyFloat is Python's float() of a JSON value, for callers outside the
+// validator (the server parses POST /prompt's "number" with it).
+func PyFloat(v any) (float64, error) {
+	f, err := coerceFloat(v)
+	if err != nil {
+		return 0, err
+	}
+	return float64(f), nil
 }

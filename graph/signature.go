@@ -198,7 +198,7 @@ func encodeValue(h hash.Hash, v any) {
 		}
 	case json.Number:
 		if api.IsInt(t) {
-			writeIntLiteral(h, pyIntStr(t))
+			writeIntLiteral(h, api.PyIntStr(t))
 			return
 		}
 		f, _ := t.Float64()

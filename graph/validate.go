@@ -50,7 +50,7 @@ func Validate(reg *node.Registry, env node.Env, prompt *api.Object, targets []st
 		name, _ := ct.(string)
 		def, found := reg.Get(name)
 		if _, isStr := ct.(string); !isStr || !found {
-			e := api.NewError(api.ErrInvalidPrompt, api.MsgUnknownClass(pyStr(ct)), "Node ID '#"+id+"'", nil)
+			e := api.NewError(api.ErrInvalidPrompt, api.MsgUnknownClass(api.PyStr(ct)), "Node ID '#"+id+"'", nil)
 			return nil, nodeErrors, &e
 		}
 		v.nodes[id] = &pnode{id: id, def: def, inputs: pn.Inputs}
@@ -332,7 +332,7 @@ func (v *validator) step(f *frame) (string, *exc) {
 			}
 			f.received[x] = rt
 			if !vs.inputTypes && !linkCompatible(rt, in, v.env) {
-				details := fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", x, rt, pyStr(info[0]))
+				details := fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", x, rt, api.PyStr(info[0]))
 				f.errs = append(f.errs, api.NewError(api.ErrReturnTypeMismatch, api.MsgReturnTypeMismatch, details,
 					api.ObjectOf("input_name", x, "input_config", info, "received_type", rt, "linked_node", val)))
 				continue
@@ -357,11 +357,11 @@ func (v *validator) lookupSource(key any) (*pnode, *exc) {
 		if n := v.nodes[k]; n != nil {
 			return n, nil
 		}
-		return nil, &exc{pyError{"KeyError", pyQuote(k)}, "validate_inputs"}
+		return nil, &exc{pyError{"KeyError", api.PyQuote(k)}, "validate_inputs"}
 	case []any, *api.Object:
-		return nil, &exc{pyError{"TypeError", "unhashable type: '" + pyTypeName(k) + "'"}, "validate_inputs"}
+		return nil, &exc{pyError{"TypeError", "unhashable type: '" + api.PyTypeName(k) + "'"}, "validate_inputs"}
 	}
-	return nil, &exc{pyError{"KeyError", pyRepr(key)}, "validate_inputs"}
+	return nil, &exc{pyError{"KeyError", api.PyRepr(key)}, "validate_inputs"}
 }
 
 // outputType is RETURN_TYPES[index] with Python's tuple indexing rules.
@@ -383,7 +383,7 @@ func outputType(src *pnode, index any) (string, *exc) {
 			i = 1
 		}
 	default:
-		return "", &exc{pyError{"TypeError", "tuple indices must be integers or slices, not " + pyTypeName(index)}, "validate_inputs"}
+		return "", &exc{pyError{"TypeError", "tuple indices must be integers or slices, not " + api.PyTypeName(index)}, "validate_inputs"}
 	}
 	if i < 0 {
 		i += int64(len(types))
@@ -442,12 +442,12 @@ func (v *validator) checkLiteral(f *frame, x string, in node.Input, val any, inf
 			val = fl
 		}
 	case node.TypeString:
-		val = pyStr(val)
+		val = api.PyStr(val)
 	case node.TypeBoolean:
-		val = truthy(val)
+		val = api.PyTruthy(val)
 	}
 	if perr != nil {
-		details := fmt.Sprintf("%s, %s, %s", x, pyStr(val), perr.Msg)
+		details := fmt.Sprintf("%s, %s, %s", x, api.PyStr(val), perr.Msg)
 		f.errs = append(f.errs, api.NewError(api.ErrInvalidInputType, "Failed to convert an input value to a "+in.Type+" value", details,
 			api.ObjectOf("input_name", x, "input_config", info, "received_value", val, "exception_message", perr.Msg)))
 		return
@@ -461,14 +461,14 @@ func (v *validator) checkLiteral(f *frame, x string, in node.Input, val any, inf
 	}
 	if lim, ok := in.Opts.Get("min"); ok {
 		if c, ok := comparePy(val, lim); ok && c < 0 {
-			f.errs = append(f.errs, api.NewError(api.ErrValueSmallerThanMin, fmt.Sprintf("Value %s smaller than min of %s", pyStr(val), pyStr(lim)), x,
+			f.errs = append(f.errs, api.NewError(api.ErrValueSmallerThanMin, fmt.Sprintf("Value %s smaller than min of %s", api.PyStr(val), api.PyStr(lim)), x,
 				api.ObjectOf("input_name", x, "input_config", info, "received_value", val)))
 			return
 		}
 	}
 	if lim, ok := in.Opts.Get("max"); ok {
 		if c, ok := comparePy(val, lim); ok && c > 0 {
-			f.errs = append(f.errs, api.NewError(api.ErrValueBiggerThanMax, fmt.Sprintf("Value %s bigger than max of %s", pyStr(val), pyStr(lim)), x,
+			f.errs = append(f.errs, api.NewError(api.ErrValueBiggerThanMax, fmt.Sprintf("Value %s bigger than max of %s", api.PyStr(val), api.PyStr(lim)), x,
 				api.ObjectOf("input_name", x, "input_config", info, "received_value", val)))
 			return
 		}
@@ -493,12 +493,12 @@ func (v *validator) checkLiteral(f *frame, x string, in node.Input, val any, inf
 		}
 		if !found {
 			var cfg any = info
-			listInfo := pyRepr(options)
+			listInfo := api.PyRepr(options)
 			if len(options) > 20 {
 				listInfo = fmt.Sprintf("(list of length %d)", len(options))
 				cfg = nil
 			}
-			f.errs = append(f.errs, api.NewError(api.ErrValueNotInList, api.MsgValueNotInList, fmt.Sprintf("%s: '%s' not in %s", x, pyStr(val), listInfo),
+			f.errs = append(f.errs, api.NewError(api.ErrValueNotInList, api.MsgValueNotInList, fmt.Sprintf("%s: '%s' not in %s", x, api.PyStr(val), listInfo),
 				api.ObjectOf("input_name", x, "input_config", cfg, "received_value", val)))
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/comfyd/comfyd/api"
+	"github.com/comfyd/comfyd/graph"
 )
 
 func (s *Server) getPrompt(w http.ResponseWriter, r *http.Request) {
@@ -44,18 +46,18 @@ func parsePromptRequest(body []byte) (*api.PromptRequest, error) {
 		req.ExtraData = eo
 	}
 	if pid, ok := o.Get("prompt_id"); ok {
-		s := pyStr(pid) // str() of whatever was sent: null → "None" (quirk)
+		s := api.PyStr(pid) // str() of whatever was sent: null → "None" (quirk)
 		req.PromptID = &s
 	}
 	if n, ok := o.Get("number"); ok {
-		f, err := pyFloat(n)
+		f, err := graph.PyFloat(n)
 		if err != nil {
 			return nil, badRequest(api.ErrInvalidRequest, "number: "+err.Error())
 		}
 		req.Number = &f
 	}
 	if f, ok := o.Get("front"); ok {
-		req.Front = pyTruthy(f)
+		req.Front = api.PyTruthy(f)
 	}
 	if t, ok := o.Get("partial_execution_targets"); ok && t != nil {
 		list, ok := t.([]any)
@@ -65,7 +67,7 @@ func parsePromptRequest(body []byte) (*api.PromptRequest, error) {
 		req.HasPartialTargets = true
 		req.PartialExecutionTargets = make([]string, 0, len(list))
 		for _, x := range list {
-			req.PartialExecutionTargets = append(req.PartialExecutionTargets, pyStr(x))
+			req.PartialExecutionTargets = append(req.PartialExecutionTargets, api.PyStr(x))
 		}
 	}
 	if req.HasPrompt {
@@ -177,7 +179,7 @@ func clearDelete(r *http.Request) (clear bool, ids []string, err error) {
 		return false, nil, badRequest(api.ErrInvalidRequest, "body must be a JSON object")
 	}
 	if c, ok := o.Get("clear"); ok {
-		clear = pyTruthy(c)
+		clear = api.PyTruthy(c)
 	}
 	if d, ok := o.Get("delete"); ok {
 		list, ok := d.([]any)
@@ -185,7 +187,7 @@ func clearDelete(r *http.Request) (clear bool, ids []string, err error) {
 			return false, nil, badRequest(api.ErrInvalidRequest, "delete must be a list of prompt ids")
 		}
 		for _, x := range list {
-			ids = append(ids, pyStr(x))
+			ids = append(ids, api.PyStr(x))
 		}
 	}
 	return clear, ids, nil
@@ -222,7 +224,7 @@ func (s *Server) postInterrupt(w http.ResponseWriter, r *http.Request) {
 	if v, err := api.Decode(body); err == nil {
 		if o, ok := v.(*api.Object); ok {
 			if pid, ok := o.Get("prompt_id"); ok && pid != nil {
-				target = pyStr(pid)
+				target = api.PyStr(pid)
 			}
 		}
 	}
@@ -271,7 +273,7 @@ func parseIntParam(r *http.Request, name string) (*int, error) {
 	if !q.Has(name) {
 		return nil, nil
 	}
-	n, err := strconv.Atoi(trimPySpace(q.Get(name)))
+	n, err := strconv.Atoi(strings.TrimSpace(q.Get(name)))
 	if err != nil {
 		return nil, badRequest(api.ErrInvalidRequest, fmt.Sprintf("%s: invalid literal for int() with base 10: '%s'", name, q.Get(name)))
 	}

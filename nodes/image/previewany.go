@@ -33,7 +33,7 @@ func PyStr(v any, top bool) string {
 		if top {
 			return t
 		}
-		return pyRepr(t)
+		return api.PyQuote(t)
 	case bool:
 		if t {
 			return "True"
@@ -44,13 +44,13 @@ func PyStr(v any, top bool) string {
 			return string(t)
 		}
 		f, _ := t.Float64()
-		return pyFloatStr(f)
+		return api.PyFloatRepr(f)
 	case api.Float:
-		return pyFloatStr(float64(t))
+		return api.PyFloatRepr(float64(t))
 	case float64:
-		return pyFloatStr(t)
+		return api.PyFloatRepr(t)
 	case float32:
-		return pyFloatStr(float64(t))
+		return api.PyFloatRepr(float64(t))
 	case int:
 		return strconv.Itoa(t)
 	case int64:
@@ -76,7 +76,7 @@ func PyStr(v any, top bool) string {
 		parts := make([]string, 0, t.Len())
 		for _, k := range t.Keys() {
 			x, _ := t.Get(k)
-			parts = append(parts, pyRepr(k)+": "+PyStr(x, false))
+			parts = append(parts, api.PyQuote(k)+": "+PyStr(x, false))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case map[string]any:
@@ -87,27 +87,13 @@ func PyStr(v any, top bool) string {
 		sort.Strings(keys)
 		parts := make([]string, 0, len(t))
 		for _, k := range keys {
-			parts = append(parts, pyRepr(k)+": "+PyStr(t[k], false))
+			parts = append(parts, api.PyQuote(k)+": "+PyStr(t[k], false))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case fmt.Stringer:
 		return t.String()
 	}
 	return fmt.Sprint(v)
-}
-
-// pyFloatStr is Python's str(float): repr, with nan/inf spelled as Python
-// prints them (json.dumps would write NaN/Infinity).
-func pyFloatStr(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	return api.PyFloat(f)
 }
 
 // jsonable reports whether json.dumps would accept v.
@@ -132,36 +118,6 @@ func jsonable(v any) bool {
 		return true
 	}
 	return false
-}
-
-// pyRepr is Python's repr of a str (single quotes unless the text has a
-// single quote and no double quote).
-func pyRepr(s string) string {
-	q := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == rune(q) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }
 
 // TorchRepr formats a float32 tensor as torch's repr does with default

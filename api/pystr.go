@@ -1,4 +1,4 @@
-package graph
+package api
 
 import (
 	"encoding/json"
@@ -9,29 +9,30 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/comfyd/comfyd/api"
 )
 
-// Python-flavoured text: ComfyUI's error details embed str() and repr() of
+// Python-flavoured text, shared by every package that must print what
+// ComfyUI prints: ComfyUI's error details embed str() and repr() of
 // values, so clients see "True", "None", "5.0" and "['a', 'b']".
 
-// pyRepr returns Python's repr() of a JSON value.
-func pyRepr(v any) string {
+// PyRepr returns Python's repr() of a JSON value.
+func PyRepr(v any) string {
 	var b strings.Builder
 	writeRepr(&b, v)
 	return b.String()
 }
 
-// pyStr returns Python's str() of a JSON value.
-func pyStr(v any) string {
+// PyStr returns Python's str() of a JSON value.
+func PyStr(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return pyRepr(v)
+	return PyRepr(v)
 }
 
-func pyFloatRepr(f float64) string {
+// PyFloatRepr is repr(float) with NaN and infinities spelled as Python
+// prints them (json.dumps writes NaN/Infinity instead).
+func PyFloatRepr(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "nan"
@@ -40,14 +41,15 @@ func pyFloatRepr(f float64) string {
 	case math.IsInf(f, -1):
 		return "-inf"
 	}
-	return api.PyFloat(f)
+	return PyFloat(f)
 }
 
-func pyIntStr(n json.Number) string {
+// PyIntStr is str(int) of an integer literal (normalised: "007" is 7).
+func PyIntStr(n json.Number) string {
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return strconv.FormatInt(i, 10)
 	}
-	if b, ok := api.BigInt(n); ok {
+	if b, ok := BigInt(n); ok {
 		return b.String()
 	}
 	return string(n)
@@ -64,20 +66,20 @@ func writeRepr(b *strings.Builder, v any) {
 			b.WriteString("False")
 		}
 	case string:
-		b.WriteString(pyQuote(t))
+		b.WriteString(PyQuote(t))
 	case json.Number:
-		if api.IsInt(t) {
-			b.WriteString(pyIntStr(t))
+		if IsInt(t) {
+			b.WriteString(PyIntStr(t))
 		} else {
 			f, _ := t.Float64()
-			b.WriteString(pyFloatRepr(f))
+			b.WriteString(PyFloatRepr(f))
 		}
-	case api.Float:
-		b.WriteString(pyFloatRepr(float64(t)))
+	case Float:
+		b.WriteString(PyFloatRepr(float64(t)))
 	case float64:
-		b.WriteString(pyFloatRepr(t))
+		b.WriteString(PyFloatRepr(t))
 	case float32:
-		b.WriteString(pyFloatRepr(float64(t)))
+		b.WriteString(PyFloatRepr(float64(t)))
 	case int, int64, int32, uint64, uint32, uint:
 		fmt.Fprint(b, t)
 	case *big.Int:
@@ -97,16 +99,16 @@ func writeRepr(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(pyQuote(x))
+			b.WriteString(PyQuote(x))
 		}
 		b.WriteByte(']')
-	case *api.Object:
+	case *Object:
 		b.WriteByte('{')
 		for i, k := range t.Keys() {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(pyQuote(k))
+			b.WriteString(PyQuote(k))
 			b.WriteString(": ")
 			x, _ := t.Get(k)
 			writeRepr(b, x)
@@ -119,9 +121,9 @@ func writeRepr(b *strings.Builder, v any) {
 	}
 }
 
-// pyQuote quotes s as Python's repr(str) does: single quotes unless the
+// PyQuote quotes s as Python's repr(str) does: single quotes unless the
 // string holds a single quote and no double quote.
-func pyQuote(s string) string {
+func PyQuote(s string) string {
 	q := byte('\'')
 	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
 		q = '"'
@@ -166,8 +168,8 @@ func pyQuote(s string) string {
 	return b.String()
 }
 
-// pyTypeName is type(v).__name__ of a JSON value.
-func pyTypeName(v any) string {
+// PyTypeName is type(v).__name__ of a JSON value.
+func PyTypeName(v any) string {
 	switch t := v.(type) {
 	case nil:
 		return "NoneType"
@@ -176,18 +178,44 @@ func pyTypeName(v any) string {
 	case string:
 		return "str"
 	case json.Number:
-		if api.IsInt(t) {
+		if IsInt(t) {
 			return "int"
 		}
 		return "float"
-	case api.Float, float64, float32:
+	case Float, float64, float32:
 		return "float"
 	case int, int64, int32, uint64:
 		return "int"
 	case []any:
 		return "list"
-	case *api.Object:
+	case *Object:
 		return "dict"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// PyTruthy is Python's bool() of a JSON value ("false" is true, 0 and "" are false).
+func PyTruthy(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return t
+	case string:
+		return t != ""
+	case json.Number:
+		if IsInt(t) {
+			bi, ok := BigInt(t)
+			return !ok || bi.Sign() != 0
+		}
+		f, _ := t.Float64()
+		return f != 0
+	case Float:
+		return t != 0
+	case []any:
+		return len(t) > 0
+	case *Object:
+		return t.Len() > 0
+	}
+	return true
 }
