@@ -1,12 +1,11 @@
 package image
 
 import (
+	"github.com/comfyd/comfyd/internal/testutil"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/comfyd/comfyd/api"
-	"github.com/comfyd/comfyd/node"
 )
 
 // testEnv is a node.Env over a temporary base folder.
@@ -36,14 +35,6 @@ func (e *testEnv) DisableMetadata() bool                    { return e.noMetadat
 // ComfyUI 0.3.64's byte for byte (testdata copies them from the golden
 // capture).
 func TestObjectInfoMatchesComfyUI(t *testing.T) {
-	raw, err := os.ReadFile("testdata/object_info.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden, err := api.Decode(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := newTestEnv(t)
 	// The capture's input folder held these files (and a sub-folder, which
 	// must not be listed, and a non-image file).
@@ -51,17 +42,5 @@ func TestObjectInfoMatchesComfyUI(t *testing.T) {
 		os.WriteFile(filepath.Join(env.InputDir(), f), []byte("x"), 0o644)
 	}
 	os.MkdirAll(filepath.Join(env.InputDir(), "sub.png"), 0o755)
-	g := golden.(*api.Object)
-	for _, name := range g.Keys() {
-		want, _ := g.Get(name)
-		def, ok := node.Default.Get(name)
-		if !ok {
-			t.Errorf("%s is not registered", name)
-			continue
-		}
-		got := api.MustMarshal(def.Spec.Info(env))
-		if w := api.MustMarshal(want); string(got) != string(w) {
-			t.Errorf("%s:\n got %s\nwant %s", name, got, w)
-		}
-	}
+	testutil.CheckObjectInfo(t, "testdata/object_info.json", env)
 }

@@ -1,7 +1,7 @@
 package primitive
 
 import (
-	"os"
+	"github.com/comfyd/comfyd/internal/testutil"
 	"testing"
 
 	"github.com/comfyd/comfyd/api"
@@ -9,26 +9,7 @@ import (
 )
 
 func TestObjectInfoMatchesComfyUI(t *testing.T) {
-	raw, err := os.ReadFile("testdata/object_info.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden, err := api.Decode(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := golden.(*api.Object)
-	for _, name := range g.Keys() {
-		want, _ := g.Get(name)
-		def, ok := node.Default.Get(name)
-		if !ok {
-			t.Errorf("%s is not registered", name)
-			continue
-		}
-		if got, w := api.MustMarshal(def.Spec.Info(nil)), api.MustMarshal(want); string(got) != string(w) {
-			t.Errorf("%s:\n got %s\nwant %s", name, got, w)
-		}
-	}
+	testutil.CheckObjectInfo(t, "testdata/object_info.json", nil)
 }
 
 func run(t *testing.T, class string, in node.Inputs) any {
