@@ -205,19 +205,25 @@ func packWhole(op Packer, lines, k, kc, w, nw int) []float32 {
 	return buf
 }
 
-// packInto is packWhole into buf.
+// packInto is packWhole into buf. A task packs a group of panels over
+// every depth block in turn, so that each of a panel's lines is read as one
+// long stream (gathering a 384-deep block of 32 rows 23 KB apart, then
+// jumping to other rows, left the prefetchers behind: 1.35 ns an element
+// on conv3x3_640's weights). Groups are small enough to give every worker
+// several tasks (a 10-panel weight was 8 + 2 panels).
 func packInto(buf []float32, op Packer, lines, k, kc, w, nw int) {
 	lp := roundUp(lines, w)
-	const group = 8 // panels per task
-	groups := (lp/w + group - 1) / group
-	kblocks := (k + kc - 1) / kc
-	parallel(groups*kblocks, nw, func(t int, _ *workspace) {
-		p0 := t / groups * kc
-		kb := min(kc, k-p0)
-		l0 := t % groups * group * w
+	panels := lp / w
+	group := max(1, min(8, panels/(4*nw)))
+	groups := (panels + group - 1) / group
+	parallel(groups, nw, func(t int, _ *workspace) {
+		l0 := t * group * w
 		nl := min(group*w, lines-l0)
-		off := lp*p0 + l0*kb
-		op.Pack(buf[off:off+roundUp(nl, w)*kb], l0, nl, p0, kb, w)
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			off := lp*p0 + l0*kb
+			op.Pack(buf[off:off+roundUp(nl, w)*kb], l0, nl, p0, kb, w)
+		}
 	})
 }
 
@@ -332,9 +338,9 @@ func (kn *kernel) macro(kc int, ap []float32, mrows int, bp []float32, ncols int
 func (kn *kernel) macroDirect(kc int, a []float32, lda, mrows int, ap, bp []float32, ncols int, c []float32, ldc int, alpha, beta float32, ws *workspace) {
 	mr, nr := kn.mr, kn.nr
 	full := mrows / mr * mr
-	if full < mrows {
-		f32Mat{a: a, ld: lda}.Pack(ap, full, mrows-full, 0, kc, mr)
-		kn.macro(kc, ap, mrows-full, bp, ncols, c[full*ldc:], ldc, alpha, beta, false, ws)
+	if h := mrows - full; h > 0 && (h >= len(kn.directRows) || kn.directRows[h] == nil) {
+		f32Mat{a: a, ld: lda}.Pack(ap, full, h, 0, kc, mr)
+		kn.macro(kc, ap, h, bp, ncols, c[full*ldc:], ldc, alpha, beta, false, ws)
 	}
 	if len(ws.tile) < mr*nr {
 		ws.tile = make([]float32, mr*nr)
@@ -358,6 +364,19 @@ func (kn *kernel) macroDirect(kc int, a []float32, lda, mrows int, ap, bp []floa
 				continue
 			}
 			kn.direct(kc, a[ir*lda:], lda, bpan, c[ir*ldc+jr:], ldc, alpha, beta)
+		}
+	}
+	// The ragged last rows, in place by a kernel of their height.
+	if h := mrows - full; h > 0 && h < len(kn.directRows) && kn.directRows[h] != nil {
+		f := kn.directRows[h]
+		for jr := 0; jr < ncols; jr += nr {
+			bpan := bp[jr*kc : (jr+nr)*kc]
+			if nj := ncols - jr; nj < nr {
+				f(kc, a[full*lda:], lda, bpan, ws.tile, nr, 1, 0)
+				storeEdge(ws.tile, nr, h, nj, c[full*ldc+jr:], ldc, alpha, beta)
+				continue
+			}
+			f(kc, a[full*lda:], lda, bpan, c[full*ldc+jr:], ldc, alpha, beta)
 		}
 	}
 }

@@ -260,3 +260,21 @@ func TestPrepacked(t *testing.T) {
 		t.Fatalf("k=0 must scale C: %v", c)
 	}
 }
+
+// TestRaggedRows gives the direct kernels every count of ragged last rows
+// (m = 3 tiles + h for each path's tile height), with full and ragged
+// column panels, one or two depth blocks, and beta 0 and not.
+func TestRaggedRows(t *testing.T) {
+	eachPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(81, 82))
+		mr := active.Load().mr
+		for h := 0; h < mr; h++ {
+			for _, nk := range [][2]int{{32, 7}, {45, 300}, {16, 1}, {20, kcMax + 9}} {
+				m := 3*mr + h
+				ab := [][2]float32{{1, 0}, {0.5, -1}}[h%2]
+				check(t, r, bF32, false, true, m, min(nk[0], m), nk[1], h%3, ab[0], ab[1])
+				check(t, r, bF16, false, false, m, min(nk[0], m), nk[1], 1, ab[1], ab[0])
+			}
+		}
+	})
+}

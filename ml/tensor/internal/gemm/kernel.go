@@ -18,6 +18,9 @@ type kernel struct {
 	// direct, if not nil, is fn reading a full mr-row tile of a row-major
 	// A in place (row i at a[i·lda:]) instead of a packed panel.
 	direct func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+	// directRows[h], if not nil, is direct for a tile of h < mr rows (the
+	// ragged last rows of A), writing h rows of c.
+	directRows []func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 	// offB, if not nil, is fn reading B in place: depth p's nr values are
 	// b[offs[p]:][:nr] (see InPlace).
 	offB func(k int, a, b []float32, offs []int64, c []float32, ldc int, alpha, beta float32)

@@ -90,7 +90,7 @@ func archKernels() (ks []*kernel) {
 	if cpu.X86.AVX2 && cpu.X86.FMA {
 		ks = append(ks, &kernel{name: "avx2", mr: 6, nr: 16, mc: 120, nc: 256,
 			fn: asmKernel(kern6x16avx2, 6, 16), direct: asmDirect(kern6x16avx2direct, 6, 16), offB: asmOffB(kern6x16avx2offb, 6, 16),
-			dob: asmDOB(kern6x16avx2dob, 6, 16)})
+			dob: asmDOB(kern6x16avx2dob, 6, 16), directRows: asmRows(avx2Rows[:], 16)})
 	}
 	if cpu.X86.AVX512F {
 		narrow := &kernel{name: "avx512", mr: 16, nr: 16, mc: 256, nc: 256,
@@ -98,7 +98,7 @@ func archKernels() (ks []*kernel) {
 			dob: asmDOB(kern16x16avx512dob, 16, 16)}
 		ks = append(ks, &kernel{name: "avx512", mr: 14, nr: 32, mc: 252, nc: 256, narrow: narrow,
 			fn: asmKernel(kern14x32avx512, 14, 32), direct: asmDirect(kern14x32avx512direct, 14, 32), offB: asmOffB(kern14x32avx512offb, 14, 32),
-			dob: asmDOB(kern14x32avx512dob, 14, 32)})
+			dob: asmDOB(kern14x32avx512dob, 14, 32), directRows: asmRows(avx512Rows[:], 32)})
 	}
 	return ks
 }
@@ -126,6 +126,17 @@ func asmDirect(f func(k int, a *float32, lda int, b, c *float32, ldc int, alpha,
 		}
 		f(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
 	}
+}
+
+// asmRows wraps the ragged-row direct kernels fs[h] (h rows, nr columns).
+func asmRows(fs []func(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32), nr int) []func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
+	out := make([]func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32), len(fs))
+	for h, f := range fs {
+		if f != nil {
+			out[h] = asmDirect(f, h, nr)
+		}
+	}
+	return out
 }
 
 // asmOffB wraps an in-place-B assembly kernel. The caller guarantees that
