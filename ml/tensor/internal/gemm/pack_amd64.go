@@ -22,6 +22,22 @@ func gatherF32(dst, src *float32, idx *int32, wb, kc int, gm0, gm1, sm0, sm1 uin
 //go:noescape
 func gatherF16(dst *float32, src *uint16, idx *int32, wb, pairs int, gm0, gm1, sm0, sm1 uint64)
 
+//go:noescape
+func transF32x16(dst, src *float32, ldb, blocks int)
+
+//go:noescape
+func transF16x16(dst *float32, src *uint16, ldb, blocks int)
+
+// transposable reports whether a full 32-line panel of depth kc at src
+// offset s0 (lines ld apart, n elements in all) can be packed by the 16×16
+// transposes, which read each line contiguously: packing a [640,5760]
+// float32 weight took 0.41 ns an element against 0.69 with the gathers
+// (16 lines touched per instruction), a [320,320] one 0.13 against 0.33.
+// Depths past the last 16 go through the gathers.
+func transposable(cnt, w, ld, s0, kc, n int) bool {
+	return gatherOn.Load() && w == 32 && cnt == 32 && kc >= 16 && s0 >= 0 && s0+31*ld+kc <= n
+}
+
 // gatherSetup checks that a panel of cnt lines (ld apart) of width w ≤ 32
 // and depth kc starting at storage offset s0 can be gathered from a slice
 // of length n with int32 indices, and returns the indices and masks.
@@ -43,6 +59,19 @@ func gatherSetup(cnt, w, ld, s0, kc, n int) (idx [32]int32, gm0, gm1, sm0, sm1 u
 //
 // It returns false if the gather path is unavailable for this panel.
 func packLinesF32(pan, a []float32, s0, ld, cnt, w, kc int) bool {
+	if len(pan) < kc*w {
+		return false
+	}
+	if transposable(cnt, w, ld, s0, kc, len(a)) {
+		blocks := kc / 16
+		transF32x16(&pan[0], &a[s0], 4*ld, blocks)
+		transF32x16(&pan[16], &a[s0+16*ld], 4*ld, blocks)
+		done := 16 * blocks
+		if done == kc {
+			return true
+		}
+		pan, s0, kc = pan[done*w:], s0+done, kc-done
+	}
 	idx, gm0, gm1, sm0, sm1, ok := gatherSetup(cnt, w, ld, s0, kc, len(a))
 	if !ok || len(pan) < kc*w {
 		return false
@@ -54,11 +83,21 @@ func packLinesF32(pan, a []float32, s0, ld, cnt, w, kc int) bool {
 // packLinesF16 is packLinesF32 for IEEE half storage; an odd last depth is
 // left to the caller, and the number of depths done is returned.
 func packLinesF16(pan []float32, a []uint16, s0, ld, cnt, w, kc int) int {
-	pairs := kc / 2
-	idx, gm0, gm1, sm0, sm1, ok := gatherSetup(cnt, w, ld, s0, 2*pairs, len(a))
-	if !ok || pairs == 0 || len(pan) < kc*w {
+	if len(pan) < kc*w {
 		return 0
 	}
-	gatherF16(&pan[0], &a[s0], &idx[0], 4*w, pairs, gm0, gm1, sm0, sm1)
-	return 2 * pairs
+	done := 0
+	if transposable(cnt, w, ld, s0, kc, len(a)) {
+		blocks := kc / 16
+		transF16x16(&pan[0], &a[s0], 2*ld, blocks)
+		transF16x16(&pan[16], &a[s0+16*ld], 2*ld, blocks)
+		done = 16 * blocks
+	}
+	pairs := (kc - done) / 2
+	idx, gm0, gm1, sm0, sm1, ok := gatherSetup(cnt, w, ld, s0+done, 2*pairs, len(a))
+	if !ok || pairs == 0 {
+		return done
+	}
+	gatherF16(&pan[done*w], &a[s0+done], &idx[0], 4*w, pairs, gm0, gm1, sm0, sm1)
+	return done + 2*pairs
 }

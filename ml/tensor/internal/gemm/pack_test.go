@@ -29,7 +29,7 @@ func TestPackPaths(t *testing.T) {
 	for name, pk := range packers {
 		for _, w := range []int{4, 6, 14, 16, 32} {
 			for _, nl := range []int{1, 5, w, w + 3, 3*w - 1} {
-				for _, kc := range []int{1, 2, 7, 40, 64} {
+				for _, kc := range []int{1, 2, 7, 17, 33, 40, 64} {
 					l0, p0 := 3, 2
 					if name[len(name)-1] == 'r' { // depth-major: lines are columns
 						l0, p0 = 1, 5
