@@ -263,7 +263,8 @@ func TestPrepacked(t *testing.T) {
 
 // TestRaggedRows gives the direct kernels every count of ragged last rows
 // (m = 3 tiles + h for each path's tile height), with full and ragged
-// column panels, one or two depth blocks, and beta 0 and not.
+// column panels, one or two depth blocks, and beta 0 and not, with A's rows
+// split (n ≤ m) and B's columns split (n > m).
 func TestRaggedRows(t *testing.T) {
 	eachPath(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(81, 82))
@@ -275,6 +276,10 @@ func TestRaggedRows(t *testing.T) {
 				check(t, r, bF32, false, true, m, min(nk[0], m), nk[1], h%3, ab[0], ab[1])
 				check(t, r, bF16, false, false, m, min(nk[0], m), nk[1], 1, ab[1], ab[0])
 			}
+			// more columns than rows: A in place against packed B blocks
+			m := 2*mr + h
+			check(t, r, bF32, false, true, m, m+45, 50+h, 1, 1, 0)
+			check(t, r, bF16, false, true, m, 3*m+7, kcMax+h, 0, 0.5, 1)
 		}
 	})
 }
