@@ -3,6 +3,7 @@ package upscale
 import (
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/comfyd/comfyd/api"
 	"github.com/comfyd/comfyd/ml/tensor"
@@ -39,6 +40,10 @@ func BenchmarkImagePipeline(b *testing.B) {
 	done := make(chan struct{})
 	go func() { // sample the live heap while the pipeline runs
 		defer close(done)
+		// ReadMemStats stops the world: sample every few milliseconds, not
+		// in a tight loop, or the sampler itself dominates the timing.
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
 		var ms runtime.MemStats
 		for {
 			runtime.ReadMemStats(&ms)
@@ -46,8 +51,7 @@ func BenchmarkImagePipeline(b *testing.B) {
 			select {
 			case <-stop:
 				return
-			default:
-				runtime.Gosched()
+			case <-tick.C:
 			}
 		}
 	}()
