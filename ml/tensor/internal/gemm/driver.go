@@ -379,15 +379,12 @@ func (kn *kernel) macroDirect(kc int, a []float32, lda, mrows int, ap, bp []floa
 	// A tiles outer: a tile's 14 rows stay in L1 while the B panels
 	// stream from L2 (a 384-deep B panel alone fills L1); measured 0-8 %
 	// faster than B panels outer.
-	np := (ncols + nr - 1) / nr
+	// The first product of a tile waits for its rows to come from memory
+	// (+35-80 % on that call); prefetching the next tile's rows, a share
+	// per call, cut that but lost more elsewhere (linear_320, conv3x3_640
+	// and conv3x3_1280 all 4-10 % slower over 30 interleaved runs).
 	for ir := 0; ir < full; ir += mr {
 		for jr := 0; jr < ncols; jr += nr {
-			// The first product of a tile waited for its rows to come
-			// from memory (+35-80 % on that call, 3-7 % on K=320 with
-			// 10 panels a tile): each call asks for a share of the next
-			// tile's rows instead.
-			q := jr / nr
-			prefetch(a, lda, ir+mr+q*mr/np, min(ir+mr+(q+1)*mr/np, mrows), kc)
 			bpan := bp[jr*kc : (jr+nr)*kc]
 			if nj := ncols - jr; nj < nr { // ragged columns: via the scratch tile
 				kn.direct(kc, a[ir*lda:], lda, bpan, ws.tile, nr, 1, 0)

@@ -1,5 +1,0 @@
-//go:build !amd64
-
-package gemm
-
-func prefetch(a []float32, lda, r0, r1, k int) {}
