@@ -58,7 +58,6 @@ func ensureHelpers(n int) {
 // helper runs offered jobs forever, spinning for spinFor after each before
 // it blocks on the next offer.
 func helper() {
-	ws := new(workspace)
 	for {
 		var j *job
 		select {
@@ -77,7 +76,9 @@ func helper() {
 			}
 		}
 		j.busy.Add(1)
+		ws := wsPool.Get().(*workspace)
 		j.run(ws)
+		wsPool.Put(ws)
 		if j.busy.Add(-1) == 0 {
 			select {
 			case j.done <- struct{}{}:
