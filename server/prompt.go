@@ -292,7 +292,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	recs := s.q.History(maxItems, offset)
+	recs := s.q.HistoryJSON(maxItems, offset)
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, rec := range recs {
@@ -302,11 +302,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		k, _ := json.Marshal(rec.PromptID)
 		b.Write(k)
 		b.WriteByte(':')
-		if rec.JSON != nil {
-			b.Write(rec.JSON)
-		} else {
-			b.Write(api.MustMarshal(rec.Entry))
-		}
+		b.Write(rec.JSON)
 	}
 	b.WriteByte('}')
 	writeBytes(w, http.StatusOK, jsonType, b.Bytes())
@@ -314,11 +310,19 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getHistoryItem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("prompt_id")
-	out := api.NewObject()
-	if entry, ok := s.q.HistoryItem(id); ok {
-		out.Set(id, entry)
+	entry, ok := s.q.HistoryItemJSON(id)
+	if !ok {
+		writeBytes(w, http.StatusOK, jsonType, []byte("{}"))
+		return
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	var b bytes.Buffer
+	k, _ := json.Marshal(id)
+	b.WriteByte('{')
+	b.Write(k)
+	b.WriteByte(':')
+	b.Write(entry)
+	b.WriteByte('}')
+	writeBytes(w, http.StatusOK, jsonType, b.Bytes())
 }
 
 func (s *Server) postHistory(w http.ResponseWriter, r *http.Request) {
