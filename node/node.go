@@ -273,3 +273,27 @@ func Register(d *Def) { Default.Register(d) }
 func RegisterFunc(spec Spec, f Func) {
 	Register(&Def{Spec: spec, New: func() Node { return f }})
 }
+
+// Reorder moves the named classes to the front of the registration order,
+// in the order given; names that are not registered are skipped, and
+// classes not named keep their relative order after them. /object_info
+// lists classes in this order (ComfyUI lists nodes.py's first, then the
+// extras in load order, whatever Go's package initialisation did).
+func (r *Registry) Reorder(names []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	order := make([]string, 0, len(r.order))
+	placed := map[string]bool{}
+	for _, n := range names {
+		if _, ok := r.defs[n]; ok && !placed[n] {
+			order = append(order, n)
+			placed[n] = true
+		}
+	}
+	for _, n := range r.order {
+		if !placed[n] {
+			order = append(order, n)
+		}
+	}
+	r.order = order
+}

@@ -86,3 +86,22 @@ func path(o *api.Object, keys ...string) (any, bool) {
 	}
 	return v, true
 }
+
+// /object_info lists the classes in ComfyUI's order.
+func TestRegistryFollowsComfyUIOrder(t *testing.T) {
+	pos := map[string]int{}
+	for i, n := range comfyUIOrder {
+		pos[n] = i
+	}
+	prev := -1
+	for _, n := range node.Default.Names() {
+		p, ok := pos[n]
+		if !ok {
+			continue
+		}
+		if p < prev {
+			t.Fatalf("%s comes after a class that ComfyUI lists later", n)
+		}
+		prev = p
+	}
+}
