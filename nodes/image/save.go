@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/comfyd/comfyd/api"
 	"github.com/comfyd/comfyd/imageio"
@@ -55,22 +56,34 @@ func SavePath(prefix, dir string, width, height int) (SaveTarget, error) {
 		return SaveTarget{}, fmt.Errorf("**** ERROR: Saving image outside the output folder is not allowed.\n full_output_folder: %s\n         output_dir: %s\n         commonpath: %s", full, outDir, common)
 	}
 	t := SaveTarget{Folder: full, Filename: filename, Subfolder: subfolder, Counter: 1}
-	entries, err := os.ReadDir(full)
+	names, err := listNames(full)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return t, os.MkdirAll(full, 0o755)
 		}
 		return t, err
 	}
+	// Usually the compared length is the file stem's own: then a byte
+	// prefix test does, without decoding every name of a big folder.
+	fast := prefixLen == utf8.RuneCountInString(filename)
+	stem := filename + "_"
 	best, found := 0, false
-	for _, e := range entries {
-		name := []rune(e.Name())
-		head := name[:min(prefixLen+1, len(name))]
-		if len(head) == 0 || head[len(head)-1] != '_' || string(head[:len(head)-1]) != filename {
-			continue
+	for _, n := range names {
+		var rest string
+		if fast {
+			if !strings.HasPrefix(n, stem) {
+				continue
+			}
+			rest = n[len(stem):]
+		} else {
+			name := []rune(n)
+			head := name[:min(prefixLen+1, len(name))]
+			if len(head) == 0 || head[len(head)-1] != '_' || string(head[:len(head)-1]) != filename {
+				continue
+			}
+			rest = string(name[len(head):])
 		}
 		digits := 0
-		rest := string(name[len(head):])
 		field, _, _ := strings.Cut(rest, "_")
 		if v, err := strconv.Atoi(strings.TrimSpace(field)); err == nil {
 			digits = v
@@ -83,6 +96,17 @@ func SavePath(prefix, dir string, width, height int) (SaveTarget, error) {
 		t.Counter = best + 1
 	}
 	return t, nil
+}
+
+// listNames returns the names in dir, unsorted (the counter only needs
+// their maximum; os.ReadDir would sort them).
+func listNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
 }
 
 func computeVars(s string, width, height int, now time.Time) string {
