@@ -291,7 +291,9 @@ const previewLetters = "abcdefghijklmnopqrstupvxyz"
 // the executor caches per (node id, class) as ComfyUI caches node objects.
 type previewImage struct{ suffix string }
 
-func newPreviewSuffix() string {
+// NewPreviewSuffix draws a temp-file suffix "_temp_xxxxx", as ComfyUI's
+// PreviewImage (and MaskPreview) do once per node instance.
+func NewPreviewSuffix() string {
 	b := make([]byte, 5)
 	for i := range b {
 		b[i] = previewLetters[rand.IntN(len(previewLetters))]
@@ -304,14 +306,7 @@ func (p *previewImage) Run(c *node.Context, in node.Inputs) (*node.Result, error
 	if err != nil {
 		return nil, err
 	}
-	items, err := SaveImages(images, SaveOptions{Dir: c.Env.TempDir(), Type: "temp", Prefix: "ComfyUI" + p.suffix, Level: 1,
-		Prompt: hidden(in, "prompt"), ExtraPNGInfo: hidden(in, "extra_pnginfo"), DisableMetadata: c.Env.DisableMetadata()})
-	if err != nil {
-		return nil, err
-	}
-	ui := &node.UI{}
-	ui.Add("images", items...)
-	return &node.Result{UI: ui}, nil
+	return SaveResult(c, in, images, SaveOptions{Dir: c.Env.TempDir(), Type: "temp", Prefix: "ComfyUI" + p.suffix, Level: 1})
 }
 
 func saveImage(c *node.Context, in node.Inputs) (*node.Result, error) {
@@ -323,8 +318,15 @@ func saveImage(c *node.Context, in node.Inputs) (*node.Result, error) {
 	if in.Has("filename_prefix") {
 		prefix = in.String("filename_prefix")
 	}
-	items, err := SaveImages(images, SaveOptions{Dir: c.Env.OutputDir(), Type: "output", Prefix: prefix, Level: 4,
-		Prompt: hidden(in, "prompt"), ExtraPNGInfo: hidden(in, "extra_pnginfo"), DisableMetadata: c.Env.DisableMetadata()})
+	return SaveResult(c, in, images, SaveOptions{Dir: c.Env.OutputDir(), Type: "output", Prefix: prefix, Level: 4})
+}
+
+// SaveResult saves images with o as an output node does: the hidden
+// prompt and extra_pnginfo inputs become PNG metadata unless the server
+// disables it, and the result is the UI {"images": [refs...]}.
+func SaveResult(c *node.Context, in node.Inputs, images *tensor.Tensor, o SaveOptions) (*node.Result, error) {
+	o.Prompt, o.ExtraPNGInfo, o.DisableMetadata = hidden(in, "prompt"), hidden(in, "extra_pnginfo"), c.Env.DisableMetadata()
+	items, err := SaveImages(images, o)
 	if err != nil {
 		return nil, err
 	}
@@ -335,5 +337,5 @@ func saveImage(c *node.Context, in node.Inputs) (*node.Result, error) {
 
 func init() {
 	node.RegisterFunc(saveImageSpec, saveImage)
-	node.Register(&node.Def{Spec: previewImageSpec, New: func() node.Node { return &previewImage{suffix: newPreviewSuffix()} }})
+	node.Register(&node.Def{Spec: previewImageSpec, New: func() node.Node { return &previewImage{suffix: NewPreviewSuffix()} }})
 }

@@ -1,17 +1,10 @@
 package mask
 
 import (
-	"math/rand/v2"
-
-	"github.com/comfyd/comfyd/api"
 	"github.com/comfyd/comfyd/ml/tensor"
 	"github.com/comfyd/comfyd/node"
 	"github.com/comfyd/comfyd/nodes/image"
 )
-
-// previewLetters is ComfyUI's alphabet for temp names (its typo kept:
-// no 'w', 'p' twice), as nodes/image uses for PreviewImage.
-const previewLetters = "abcdefghijklmnopqrstupvxyz"
 
 // maskPreview is MaskPreview, a SaveImage subclass writing to the temp
 // folder: the mask repeated into grey RGB is saved as
@@ -21,13 +14,7 @@ const previewLetters = "abcdefghijklmnopqrstupvxyz"
 // as ComfyUI draws them in __init__.
 type maskPreview struct{ suffix string }
 
-func newMaskPreview() node.Node {
-	b := make([]byte, 5)
-	for i := range b {
-		b[i] = previewLetters[rand.IntN(len(previewLetters))]
-	}
-	return &maskPreview{suffix: "_temp_" + string(b)}
-}
+func newMaskPreview() node.Node { return &maskPreview{suffix: image.NewPreviewSuffix()} }
 
 func (p *maskPreview) Run(c *node.Context, in node.Inputs) (*node.Result, error) {
 	m, err := maskIn(in, "mask")
@@ -42,19 +29,5 @@ func (p *maskPreview) Run(c *node.Context, in node.Inputs) (*node.Result, error)
 	for i, v := range m.Data[:m.Len()] {
 		rgb.Data[3*i], rgb.Data[3*i+1], rgb.Data[3*i+2] = v, v, v
 	}
-	items, err := image.SaveImages(rgb, image.SaveOptions{Dir: c.Env.TempDir(), Type: "temp", Prefix: "ComfyUI" + p.suffix, Level: 4,
-		Prompt: hidden(in, "prompt"), ExtraPNGInfo: hidden(in, "extra_pnginfo"), DisableMetadata: c.Env.DisableMetadata()})
-	if err != nil {
-		return nil, err
-	}
-	ui := &node.UI{}
-	ui.Add("images", items...)
-	return &node.Result{UI: ui}, nil
-}
-
-func hidden(in node.Inputs, name string) any {
-	if o, ok := in.Get(name).(*api.Object); ok && o == nil {
-		return nil
-	}
-	return in.Get(name)
+	return image.SaveResult(c, in, rgb, image.SaveOptions{Dir: c.Env.TempDir(), Type: "temp", Prefix: "ComfyUI" + p.suffix, Level: 4})
 }
